@@ -1,0 +1,75 @@
+/* util.h: allocation that aborts on failure, cleanup attributes, a growable
+ * string buffer and small string helpers shared by every backend module. */
+#ifndef PODFS_UTIL_H
+#define PODFS_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Allocation failure is not recoverable here: print and abort, so callers
+ * never check for NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap);
+
+static inline void util_freep(void *p)
+{
+	free(*(void **)p);
+}
+static inline void util_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+#define cleanup_free  __attribute__((cleanup(util_freep)))
+#define cleanup_close __attribute__((cleanup(util_closep)))
+
+/* Hand ownership out of a cleanup variable. */
+#define steal_pointer(pp)                                                                          \
+	({                                                                                         \
+		__typeof__(*(pp)) steal_tmp_ = *(pp);                                              \
+		*(pp) = NULL;                                                                      \
+		steal_tmp_;                                                                        \
+	})
+
+/* Growable NUL-terminated buffer. */
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+};
+void sb_init(struct strbuf *sb);
+void sb_add(struct strbuf *sb, const char *s, size_t n);
+void sb_puts(struct strbuf *sb, const char *s);
+void sb_putc(struct strbuf *sb, char c);
+void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Return the buffer (never NULL) and reset SB; the caller frees it. */
+char *sb_steal(struct strbuf *sb);
+void sb_free(struct strbuf *sb);
+
+/* A growable array of owned strings, NULL-terminated for execv. */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+void strv_push(struct strv *sv, const char *s);
+void strv_free(struct strv *sv);
+
+/* Levenshtein distance, capped: returns at most CAP+1. */
+size_t util_edit_distance(const char *a, const char *b, size_t cap);
+/* Of the NULL-terminated CANDIDATES, the one closest to WORD if it is close
+ * enough to be a plausible typo (case-insensitive match or a small edit
+ * distance relative to length), else NULL. */
+const char *util_suggest(const char *word, const char *const *candidates);
+
+/* Read a whole file, refusing files larger than MAX bytes (-EFBIG).
+ * Returns 0 or -errno; *out is NUL-terminated, *len excludes the NUL. */
+int util_read_file(const char *path, size_t max, char **out, size_t *len);
+
+#endif
