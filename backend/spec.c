@@ -24,7 +24,7 @@ int spec_parse(const char *buf, size_t len, struct spec_pod **out, struct diag_l
 	size_t before = errs->n + errs->dropped;
 	size_t first = errs->n;
 	spec_decode(doc->root, pod, errs);
-	if (doc->root) {
+	if (doc->root && doc->root->kind == YT_MAP) {
 		/* Validate even what decoded partly, so all errors come at once;
 		 * but drop validation errors under a path that already has a
 		 * decode error ("image: required" after "image: expected a

@@ -74,7 +74,7 @@ struct spec_env {
 	char *field_path, *field_api_version; /* SPEC_ENV_FIELD */
 	char *resource, *container_name; /* SPEC_ENV_RESOURCE */
 	char *divisor; /* as written, defaulted to "1" */
-	int64_t divisor_milli; /* the divisor in milli-units */
+	__int128 divisor_milli; /* the divisor in milli-units (1Ei does not fit in 64 bits) */
 };
 
 struct spec_port {

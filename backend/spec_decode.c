@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_STRUCT_KEYS 100 /* no Kubernetes object has nearly this many fields */
 
@@ -71,7 +72,31 @@ static char *describe_value(const struct yt_node *n)
 		return xasprintf("a %s", yt_describe(n));
 	const char *what = yt_describe(n);
 	const char *art = (what[0] == 'i') ? "an" : "a";
+	if (n->type == YT_STR)
+		return xasprintf("%s %s \"%s\"", art, what, n->str);
 	return xasprintf("%s %s %s", art, what, n->str);
+}
+
+/* Does a string scalar spell an integer (so it was quoted, as "80")? */
+static bool str_is_int(const char *s)
+{
+	if (*s == '-' || *s == '+')
+		s++;
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+static bool str_is_bool(const char *s)
+{
+	static const char *const words[] = {"true", "false", "yes", "no", "on", "off", NULL};
+	for (size_t i = 0; words[i]; i++)
+		if (!strcasecmp(s, words[i]))
+			return true;
+	return false;
 }
 
 static void type_error(struct dctx *c, const struct yt_node *n, const char *want)
@@ -79,6 +104,12 @@ static void type_error(struct dctx *c, const struct yt_node *n, const char *want
 	cleanup_free char *got = describe_value(n);
 	if (n->kind == YT_SCALAR && !strcmp(want, "string"))
 		err_at(c, n, "expected a string, got %s; quote it: \"%s\"", got, n->str);
+	else if (n->kind == YT_SCALAR && n->type == YT_STR && !strcmp(want, "an integer") &&
+		 str_is_int(n->str))
+		err_at(c, n, "expected an integer, got %s; remove the quotes: %s", got, n->str);
+	else if (n->kind == YT_SCALAR && n->type == YT_STR && !strncmp(want, "a boolean", 9) &&
+		 str_is_bool(n->str))
+		err_at(c, n, "expected %s, got %s; write true or false without quotes", want, got);
 	else
 		err_at(c, n, "expected %s, got %s", want, got);
 }
@@ -170,7 +201,7 @@ static void dec_strmap(struct dctx *c, const struct yt_node *n, struct spec_kvli
 	out->v = xcalloc(n->n ? n->n : 1, sizeof(*out->v));
 	for (size_t i = 0; i < n->n; i++) {
 		const struct yt_node *k = n->keys[i], *v = n->vals[i];
-		size_t p = path_push(c, "%s", k->str);
+		size_t p = path_push(c, "[%s]", k->str);
 		if (k->type != YT_STR) {
 			err_at(c, k, "key %s must be a string; quote it", k->str);
 		} else if (v->kind != YT_SCALAR || v->type != YT_STR) {
@@ -192,7 +223,7 @@ static void dec_strmap(struct dctx *c, const struct yt_node *n, struct spec_kvli
 		qsort(sorted, out->n, sizeof(*sorted), cmp_kv);
 		for (size_t i = 1; i < out->n; i++)
 			if (!strcmp(sorted[i].key, sorted[i - 1].key)) {
-				size_t p = path_push(c, "%s", sorted[i].key);
+				size_t p = path_push(c, "[%s]", sorted[i].key);
 				err_at(c, n, "duplicate key");
 				path_pop(c, p);
 			}
@@ -219,6 +250,16 @@ struct unsupported {
 	const char *name, *why;
 };
 
+/* Does MAP hold a field of UNSUP (already reported as unsupported)? */
+static bool has_unsupported(const struct yt_node *map, const struct unsupported *unsup)
+{
+	for (size_t i = 0; i < map->n; i++)
+		for (size_t j = 0; unsup[j].name; j++)
+			if (!strcmp(map->keys[i]->str, unsup[j].name))
+				return true;
+	return false;
+}
+
 /* Report fields of MAP that are not in KNOWN: a known-but-unsupported field
  * gets its reason, anything else "unknown field" with a suggestion. Also
  * reports duplicates. as[i] is set to the name field i is decoded as: its
@@ -239,9 +280,10 @@ static void check_fields(struct dctx *c, const struct yt_node *map, const char *
 		bool skip = false;
 		as[i] = k->str;
 		size_t p = path_push(c, "%s", k->str);
-		for (size_t j = 0; j < i; j++)
+		for (size_t j = 0; j < i && !skip; j++)
 			if (!strcmp(map->keys[j]->str, k->str)) {
-				err_at(c, k, "duplicate field");
+				err_at(c, k, "duplicate field (first given on line %d); keep one",
+				       map->keys[j]->line);
 				skip = true;
 			}
 		bool found = false;
@@ -482,10 +524,14 @@ static struct spec_probe *dec_probe(struct dctx *c, const struct yt_node *n)
 		"exec", "httpGet", "tcpSocket", "grpc", "initialDelaySeconds", "timeoutSeconds",
 		"periodSeconds", "successThreshold", "failureThreshold",
 		"terminationGracePeriodSeconds", NULL};
+	static const struct unsupported unsup[] = {
+		{"sleep", "sleep is a lifecycle hook action, not a probe handler; probes take exec, "
+			  "httpGet, tcpSocket or grpc"},
+		{NULL, NULL}};
 	if (is_null(n) || !expect_map(c, n, "probe"))
 		return NULL;
 	struct spec_probe *p = xcalloc(1, sizeof(*p));
-	FOR_FIELDS(c, n, known, NULL, key, val)
+	FOR_FIELDS(c, n, known, unsup, key, val)
 	{
 		if (dec_handler_key(c, key, val, &p->h))
 			continue;
@@ -503,7 +549,7 @@ static struct spec_probe *dec_probe(struct dctx *c, const struct yt_node *n)
 			dec_int(c, val, &p->termination_grace_seconds, &p->has_termination_grace,
 				INT64_MIN, INT64_MAX);
 	}
-	if (p->h.kind == SPEC_H_NONE)
+	if (p->h.kind == SPEC_H_NONE && !has_unsupported(n, unsup))
 		err_at(c, n, "must specify a handler type (exec, httpGet, tcpSocket or grpc)");
 	return p;
 }
@@ -520,7 +566,7 @@ static struct spec_handler *dec_hook(struct dctx *c, const struct yt_node *n)
 	{
 		dec_handler_key(c, key, val, h);
 	}
-	if (h->kind == SPEC_H_NONE)
+	if (h->kind == SPEC_H_NONE && !has_unsupported(n, unsup))
 		err_at(c, n, "must specify a handler type (exec, httpGet, tcpSocket or sleep)");
 	return h;
 }
@@ -677,7 +723,8 @@ static void dec_env(struct dctx *c, const struct yt_node *n, struct spec_env *e)
 					}
 				}
 			}
-			if (sources == 0)
+			/* an unsupported source (secretKeyRef) has had its own error */
+			if (sources == 0 && !has_unsupported(val, from_unsup))
 				err_at(c, val, "must specify one of: fieldRef, resourceFieldRef");
 		}
 	}
@@ -961,7 +1008,8 @@ static void dec_volume(struct dctx *c, const struct yt_node *n, struct spec_volu
 			}
 		}
 	}
-	if (sources == 0)
+	/* an unsupported type (configMap) has had its own error */
+	if (sources == 0 && !has_unsupported(n, unsup))
 		err_at(c, n, "must specify a volume type (emptyDir or hostPath)");
 }
 
@@ -1107,14 +1155,22 @@ static void dec_podspec(struct dctx *c, const struct yt_node *n, struct spec_pod
 		else if (IS("enableServiceLinks") || IS("automountServiceAccountToken"))
 			dec_bool(c, val, &dummy_b, NULL); /* no Services, no tokens: no effect */
 		else if (IS("dnsPolicy") || IS("schedulerName")) {
+			static const char *const dns[] = {"ClusterFirst", "ClusterFirstWithHostNet",
+							  "Default", "None", NULL};
 			dec_str(c, val, &ignored);
-			if (ignored && IS("dnsPolicy") && strcmp(ignored, "ClusterFirst") &&
-			    strcmp(ignored, "ClusterFirstWithHostNet") && strcmp(ignored, "Default") &&
-			    strcmp(ignored, "None"))
+			const char *s = ignored && *ignored ? util_suggest(ignored, dns) : NULL;
+			if (!ignored || !*ignored || !IS("dnsPolicy"))
+				;
+			else if (!strcmp(ignored, "None"))
+				/* Kubernetes: "must provide `dnsConfig` when `dnsPolicy` is None" */
+				err_at(c, val, "Invalid value: \"None\": dnsPolicy None requires "
+					       "spec.dnsConfig, which podfs does not support");
+			else if (strcmp(ignored, "ClusterFirst") && strcmp(ignored, "Default") &&
+				 strcmp(ignored, "ClusterFirstWithHostNet"))
 				err_at(c, val,
 				       "Unsupported value: \"%s\": supported values: \"ClusterFirst\", "
-				       "\"ClusterFirstWithHostNet\", \"Default\", \"None\"",
-				       ignored);
+				       "\"ClusterFirstWithHostNet\", \"Default\", \"None\"%s%s%s",
+				       ignored, s ? "; did you mean " : "", s ? s : "", s ? "?" : "");
 			free(ignored);
 			ignored = NULL;
 		}
@@ -1149,8 +1205,8 @@ int spec_decode(const struct yt_node *root, struct spec_pod *pod, struct diag_li
 			dec_str(&c, val, &kind);
 			if (kind && strcmp(kind, "Pod"))
 				err_at(&c, val, "Unsupported value: \"%s\": podfs runs objects of kind "
-						"\"Pod\"",
-				       kind);
+						"\"Pod\"%s",
+				       kind, strcasecmp(kind, "Pod") ? "" : "; did you mean Pod?");
 		} else if (IS("metadata")) {
 			dec_metadata(&c, val, pod);
 		} else if (IS("spec")) {
@@ -1163,8 +1219,14 @@ int spec_decode(const struct yt_node *root, struct spec_pod *pod, struct diag_li
 		diag_add(errs, "apiVersion", root->line, root->col, "required value (apiVersion: v1)");
 	if (!kind)
 		diag_add(errs, "kind", root->line, root->col, "required value (kind: Pod)");
-	if (!has_spec)
-		diag_add(errs, "spec", root->line, root->col, "required value");
+	if (!has_spec) {
+		/* "spec:" with nothing under it is placed at its key */
+		const struct yt_node *at = root;
+		for (size_t i = 0; i < root->n; i++)
+			if (!strcmp(root->keys[i]->str, "spec"))
+				at = root->keys[i];
+		diag_add(errs, "spec", at->line, at->col, "required value");
+	}
 	free(api);
 	free(kind);
 	sb_free(&c.path);

@@ -14,6 +14,10 @@
 
 /* ---- name rules -------------------------------------------------------- */
 
+#define DNS1123_LABEL_RULE                                                                         \
+	"(lowercase letters, digits and '-', starting and ending with a letter or digit, at most " \
+	"63 characters)"
+
 static bool alnum_lower(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
@@ -219,10 +223,13 @@ static void check_enum(struct vctx *v, const char *path, const char *value,
 
 /* ---- defaults ------------------------------------------------------------ */
 
+/* Kubernetes defaults a string field that is absent or empty ("") alike. */
 static void default_str(char **s, const char *def)
 {
-	if (!*s)
+	if (!*s || !**s) {
+		free(*s);
 		*s = xstrdup(def);
+	}
 }
 
 /* Kubernetes: Always for ":latest" or an untagged name, else IfNotPresent. */
@@ -280,8 +287,10 @@ static void default_rlist_from_limits(struct spec_resources *r)
 
 static void default_container(struct spec_container *c)
 {
-	if (c->image && !c->image_pull_policy)
+	if (c->image && (!c->image_pull_policy || !*c->image_pull_policy)) {
+		free(c->image_pull_policy);
 		c->image_pull_policy = xstrdup(default_pull_policy(c->image));
+	}
 	default_str(&c->termination_message_path, "/dev/termination-log");
 	default_str(&c->termination_message_policy, "File");
 	for (size_t i = 0; i < c->nports; i++)
@@ -396,6 +405,40 @@ static const struct spec_container *find_container(const struct spec_pod *pod, c
 	return NULL;
 }
 
+/* Is V equal to BASE^k for some k in [kmin, kmax]? */
+static bool is_pow(__int128 v, __int128 base, int kmin, int kmax)
+{
+	__int128 p = 1;
+	for (int k = 0; k <= kmax; k++, p *= base)
+		if (k >= kmin && v == p)
+			return true;
+	return false;
+}
+
+/* Kubernetes accepts a divisor whose canonical form is one of "1m", "1" (cpu)
+ * or "1", "1k".."1E", "1Ki".."1Ei" (memory, ephemeral-storage). The canonical
+ * form keeps the written format: a binary suffix (Ki..Ei) renders powers of
+ * 1024 as "1Ki".. (below 1Ki, or fractional, it renders as decimal); an
+ * exponent (1e3) renders as "1e3", so only a value of 1 passes; a decimal
+ * suffix renders powers of 1000 as "1m", "1", "1k".. */
+static bool divisor_ok(const char *s, __int128 milli, bool cpu)
+{
+	const char *q = s;
+	if (*q == '+' || *q == '-')
+		q++;
+	while ((*q >= '0' && *q <= '9') || *q == '.')
+		q++;
+	size_t sl = strlen(q);
+	bool exponent = (q[0] == 'e' || q[0] == 'E') && q[1] != '\0' && q[1] != 'i';
+	bool binary = sl == 2 && q[1] == 'i';
+	if (exponent)
+		return milli == 1000;
+	if (binary && milli >= 1024 * 1000 && milli % 1000 == 0)
+		return !cpu && is_pow(milli / 1000, 1024, 1, 6);
+	/* decimal rendering: 1m, 1, 1k, 1M, ... 1E are 1000^0..1000^7 milli */
+	return cpu ? is_pow(milli, 1000, 0, 1) : is_pow(milli, 1000, 1, 7);
+}
+
 static void validate_resource_ref(struct vctx *v, const char *path, const struct spec_pod *pod,
 				  const struct spec_container *self, struct spec_env *e)
 {
@@ -418,21 +461,23 @@ static void validate_resource_ref(struct vctx *v, const char *path, const struct
 	p = xasprintf("%s.divisor", path);
 	if (qty_parse(e->divisor, &milli, why, sizeof(why)) < 0) {
 		verr(v, p, "%s", why);
+	} else if (milli == 0) {
+		/* a zero divisor is an unset one, which means 1 */
+		free(e->divisor);
+		e->divisor = xstrdup("1");
+		e->divisor_milli = 1000;
 	} else if (e->resource && one_of(e->resource, resources)) {
 		bool cpu = strstr(e->resource, "cpu") != NULL;
-		int64_t m = 0;
-		bool ok = qty_to_milli(milli, &m) == 0;
-		/* Kubernetes allows 1m and 1 for CPU, and byte units for memory */
-		if (cpu && (!ok || (m != 1 && m != 1000)))
-			verr(v, p, "Unsupported value: \"%s\": only divisor's values 1m and 1 are "
-				   "supported with the cpu resource",
-			     e->divisor);
-		else if (!cpu && (!ok || m < 1000 || m % 1000 != 0))
-			verr(v, p, "Unsupported value: \"%s\": the divisor of %s must be a whole "
-				   "number of bytes (1, 1k, 1Ki, 1M, 1Mi, ...)",
-			     e->divisor, e->resource);
+		if (!divisor_ok(e->divisor, milli, cpu))
+			verr(v, p, "Unsupported value: \"%s\": only divisor's values %s are supported "
+				   "with the %s resource",
+			     e->divisor,
+			     cpu ? "1m and 1"
+				 : "1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei",
+			     cpu ? "cpu" : strstr(e->resource, "memory") ? "memory"
+									 : "ephemeral-storage");
 		else
-			e->divisor_milli = m;
+			e->divisor_milli = milli;
 	}
 	free(p);
 }
@@ -456,8 +501,9 @@ static void validate_handler(struct vctx *v, const char *path, const struct spec
 			verr(v, p, "required value");
 		} else if (h->port.is_name) {
 			if (!is_iana_svc_name(h->port.name))
-				verr(v, p, "Invalid value: \"%s\": a port name must be at most 15 "
-					   "lowercase letters, digits and '-', with a letter",
+				verr(v, p, "Invalid value: \"%s\": a port name must be no more than 15 "
+					   "characters, lowercase letters, digits and '-', with at least "
+					   "one letter",
 				     h->port.name);
 			else {
 				bool found = false;
@@ -575,7 +621,10 @@ static void validate_rlist_nonneg(struct vctx *v, const char *path, const struct
 	for (size_t i = 0; i < 3; i++)
 		if (r[i].has && r[i].val < 0) {
 			char *p = xasprintf("%s.%s", path, r[i].name);
-			verr(v, p, "must be greater than or equal to 0");
+			char buf[64];
+			verr(v, p, "Invalid value: \"%s\": must be greater than or equal to 0",
+			     i == 0 ? qty_format_milli(r[i].val, buf, sizeof(buf))
+				    : qty_format_bytes(r[i].val, buf, sizeof(buf)));
 			free(p);
 		}
 }
@@ -629,22 +678,47 @@ static bool path_has_dotdot(const char *s)
 	return false;
 }
 
+/* runAsUser, runAsGroup (and the pod's fsGroup) are IDs in [0, 2^31-1]. */
+static void validate_ids(struct vctx *v, const char *path, const struct spec_security *s,
+			 const struct spec_pod *pod)
+{
+	struct {
+		bool has;
+		int64_t val;
+		const char *name;
+	} ids[] = {{s->has_run_as_user, s->run_as_user, "runAsUser"},
+		   {s->has_run_as_group, s->run_as_group, "runAsGroup"},
+		   {pod && pod->has_fs_group, pod ? pod->fs_group : 0, "fsGroup"}};
+	for (size_t i = 0; i < 3; i++)
+		if (ids[i].has && (ids[i].val < 0 || ids[i].val > 2147483647)) {
+			char *p = xasprintf("%s.%s", path, ids[i].name);
+			verr(v, p, "Invalid value: %lld: must be between 0 and 2147483647, inclusive",
+			     (long long)ids[i].val);
+			free(p);
+		}
+}
+
 static void validate_container(struct vctx *v, const char *path, struct spec_container *c,
 			       const struct spec_pod *pod, const char *const *seen_names,
 			       size_t nseen)
 {
 	char *p = xasprintf("%s.name", path);
-	if (!c->name)
+	if (!c->name || !*c->name)
 		verr(v, p, "required value");
 	else if (!spec_is_dns1123_label(c->name))
-		verr(v, p, "Invalid value: \"%s\": must be a DNS-1123 label (lowercase letters, "
-			   "digits and '-', starting and ending with a letter or digit, at most 63 "
-			   "characters)",
+		verr(v, p, "Invalid value: \"%s\": must be a DNS-1123 label " DNS1123_LABEL_RULE,
 		     c->name);
 	else
 		for (size_t i = 0; i < nseen; i++)
-			if (seen_names[i] && !strcmp(seen_names[i], c->name))
-				verr(v, p, "Duplicate value: \"%s\"", c->name);
+			if (seen_names[i] && !strcmp(seen_names[i], c->name)) {
+				bool init = i < pod->ninit;
+				verr(v, p, "Duplicate value: \"%s\": spec.%s[%zu] has that name; "
+					   "container names must be unique across initContainers and "
+					   "containers",
+				     c->name, init ? "initContainers" : "containers",
+				     init ? i : i - pod->ninit);
+				break;
+			}
 	free(p);
 
 	p = xasprintf("%s.image", path);
@@ -796,7 +870,7 @@ static void validate_container(struct vctx *v, const char *path, struct spec_con
 		struct spec_mount *m = &c->mounts[i];
 		char *mp = xasprintf("%s.volumeMounts[%zu]", path, i);
 		p = xasprintf("%s.name", mp);
-		if (!m->name) {
+		if (!m->name || !*m->name) {
 			verr(v, p, "required value");
 		} else {
 			bool found = false;
@@ -836,24 +910,24 @@ static void validate_container(struct vctx *v, const char *path, struct spec_con
 	/* security context */
 	if (c->security.set) {
 		const struct spec_security *s = &c->security;
-		if (s->has_run_as_user && s->run_as_user < 0) {
-			p = xasprintf("%s.securityContext.runAsUser", path);
-			verr(v, p, "Invalid value: %lld: must be between 0 and 2147483647, inclusive",
-			     (long long)s->run_as_user);
-			free(p);
-		}
-		if (s->has_run_as_group && s->run_as_group < 0) {
-			p = xasprintf("%s.securityContext.runAsGroup", path);
-			verr(v, p, "Invalid value: %lld: must be between 0 and 2147483647, inclusive",
-			     (long long)s->run_as_group);
-			free(p);
-		}
+		p = xasprintf("%s.securityContext", path);
+		validate_ids(v, p, s, NULL);
+		free(p);
 		if (s->has_privileged && s->privileged && s->has_allow_priv_esc && !s->allow_priv_esc) {
 			p = xasprintf("%s.securityContext", path);
 			verr(v, p, "Invalid value: cannot set `allowPrivilegeEscalation` to false and "
 				   "`privileged` to true");
 			free(p);
 		}
+		/* as Kubernetes, which compares the name exactly as written */
+		bool no_esc = s->has_allow_priv_esc && !s->allow_priv_esc;
+		for (size_t i = 0; no_esc && i < s->cap_add.n; i++)
+			if (!strcmp(s->cap_add.v[i], "CAP_SYS_ADMIN")) {
+				p = xasprintf("%s.securityContext", path);
+				verr(v, p, "Invalid value: cannot set `allowPrivilegeEscalation` to false "
+					   "and `capabilities.Add` CAP_SYS_ADMIN");
+				free(p);
+			}
 		const struct spec_strlist *caps[] = {&s->cap_add, &s->cap_drop};
 		for (size_t k = 0; k < 2; k++)
 			for (size_t i = 0; i < caps[k]->n; i++) {
@@ -882,12 +956,11 @@ void spec_validate(const struct spec_pod *cpod, const struct yt_node *root, stru
 	struct vctx *v = &vc;
 
 	if (pod->name && !spec_is_dns1123_label(pod->name))
-		verr(v, "metadata.name",
-		     "\"%s\" must be a DNS-1123 label (lowercase letters, digits and '-', starting "
-		     "and ending with a letter or digit, at most 63 characters)",
+		verr(v, "metadata.name", "\"%s\" must be a DNS-1123 label " DNS1123_LABEL_RULE,
 		     pod->name);
 	if (pod->namespace && !spec_is_dns1123_label(pod->namespace))
-		verr(v, "metadata.namespace", "\"%s\" must be a DNS-1123 label", pod->namespace);
+		verr(v, "metadata.namespace", "\"%s\" must be a DNS-1123 label " DNS1123_LABEL_RULE,
+		     pod->namespace);
 	for (size_t i = 0; i < pod->labels.n; i++) {
 		struct spec_kv *kv = &pod->labels.v[i];
 		char *p = xasprintf("metadata.labels[%s]", kv->key);
@@ -909,7 +982,9 @@ void spec_validate(const struct spec_pod *cpod, const struct yt_node *root, stru
 		ann_total += strlen(kv->key) + strlen(kv->value);
 		if (!is_qualified_name(kv->key)) {
 			char *p = xasprintf("metadata.annotations[%s]", kv->key);
-			verr(v, p, "Invalid value: \"%s\": an annotation key must be a qualified name",
+			verr(v, p, "Invalid value: \"%s\": an annotation key must be a qualified name "
+				   "([prefix/]name, name at most 63 characters of letters, digits, "
+				   "'-', '_' and '.')",
 			     kv->key);
 			free(p);
 		}
@@ -923,15 +998,18 @@ void spec_validate(const struct spec_pod *cpod, const struct yt_node *root, stru
 		verr(v, "spec.terminationGracePeriodSeconds",
 		     "Invalid value: %lld: must be greater than or equal to 0",
 		     (long long)pod->termination_grace_seconds);
-	if (pod->has_active_deadline && pod->active_deadline_seconds < 1)
+	if (pod->has_active_deadline &&
+	    (pod->active_deadline_seconds < 1 || pod->active_deadline_seconds > 2147483647))
 		verr(v, "spec.activeDeadlineSeconds",
 		     "Invalid value: %lld: must be between 1 and 2147483647, inclusive",
 		     (long long)pod->active_deadline_seconds);
 	if (pod->hostname && !spec_is_dns1123_label(pod->hostname))
-		verr(v, "spec.hostname", "Invalid value: \"%s\": must be a DNS-1123 label",
+		verr(v, "spec.hostname",
+		     "Invalid value: \"%s\": must be a DNS-1123 label " DNS1123_LABEL_RULE,
 		     pod->hostname);
 	if (pod->subdomain && !spec_is_dns1123_label(pod->subdomain))
-		verr(v, "spec.subdomain", "Invalid value: \"%s\": must be a DNS-1123 label",
+		verr(v, "spec.subdomain",
+		     "Invalid value: \"%s\": must be a DNS-1123 label " DNS1123_LABEL_RULE,
 		     pod->subdomain);
 	if (pod->node_name && !spec_is_dns1123_subdomain(pod->node_name))
 		verr(v, "spec.nodeName", "Invalid value: \"%s\": must be a DNS-1123 subdomain",
@@ -940,19 +1018,12 @@ void spec_validate(const struct spec_pod *cpod, const struct yt_node *root, stru
 		verr(v, "spec.serviceAccountName",
 		     "Invalid value: \"%s\": must be a DNS-1123 subdomain",
 		     pod->service_account_name);
-	if (pod->security.has_run_as_user && pod->security.run_as_user < 0)
-		verr(v, "spec.securityContext.runAsUser",
-		     "Invalid value: %lld: must be between 0 and 2147483647, inclusive",
-		     (long long)pod->security.run_as_user);
-	if (pod->security.has_run_as_group && pod->security.run_as_group < 0)
-		verr(v, "spec.securityContext.runAsGroup",
-		     "Invalid value: %lld: must be between 0 and 2147483647, inclusive",
-		     (long long)pod->security.run_as_group);
+	validate_ids(v, "spec.securityContext", &pod->security, pod);
 
 	for (size_t i = 0; i < pod->nhost_aliases; i++) {
 		struct spec_host_alias *ha = &pod->host_aliases[i];
 		char *p = xasprintf("spec.hostAliases[%zu].ip", i);
-		if (!ha->ip)
+		if (!ha->ip || !*ha->ip)
 			verr(v, p, "required value");
 		else if (!is_ip(ha->ip))
 			verr(v, p, "Invalid value: \"%s\": must be a valid IP address", ha->ip);
@@ -974,10 +1045,11 @@ void spec_validate(const struct spec_pod *cpod, const struct yt_node *root, stru
 	for (size_t i = 0; i < pod->nvolumes; i++) {
 		struct spec_volume *vol = &pod->volumes[i];
 		char *p = xasprintf("spec.volumes[%zu].name", i);
-		if (!vol->name)
+		if (!vol->name || !*vol->name)
 			verr(v, p, "required value");
 		else if (!spec_is_dns1123_label(vol->name))
-			verr(v, p, "Invalid value: \"%s\": must be a DNS-1123 label", vol->name);
+			verr(v, p, "Invalid value: \"%s\": must be a DNS-1123 label " DNS1123_LABEL_RULE,
+			     vol->name);
 		else
 			for (size_t j = 0; j < i; j++)
 				if (pod->volumes[j].name && !strcmp(pod->volumes[j].name, vol->name))
@@ -990,7 +1062,9 @@ void spec_validate(const struct spec_pod *cpod, const struct yt_node *root, stru
 			free(p);
 			if (vol->has_size_limit && vol->size_limit < 0) {
 				p = xasprintf("spec.volumes[%zu].emptyDir.sizeLimit", i);
-				verr(v, p, "must be greater than or equal to 0");
+				char buf[64];
+				verr(v, p, "Invalid value: \"%s\": must be greater than or equal to 0",
+				     qty_format_bytes(vol->size_limit, buf, sizeof(buf)));
 				free(p);
 			}
 		} else if (vol->host_path) {
