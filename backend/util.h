@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 /* Allocation failure is not recoverable here: print and abort, so callers
@@ -71,5 +72,18 @@ const char *util_suggest(const char *word, const char *const *candidates);
 /* Read a whole file, refusing files larger than MAX bytes (-EFBIG).
  * Returns 0 or -errno; *out is NUL-terminated, *len excludes the NUL. */
 int util_read_file(const char *path, size_t max, char **out, size_t *len);
+
+
+
+/* Helpers for files and directories (util.c). */
+/* Write BUF to PATH durably: a temporary file, fsync, rename, fsync of the
+ * directory. 0 or -errno. */
+int util_write_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+/* mkdir -p */
+int util_mkdir_p(const char *path, mode_t mode);
+/* rm -rf that never follows symlinks and stays on one file system. */
+int util_rm_rf(const char *path);
+/* 32 lowercase hex characters from the kernel's random pool into BUF[33]. */
+void util_random_hex(char *buf);
 
 #endif

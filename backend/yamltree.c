@@ -4,11 +4,22 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 #include <yaml.h>
 
+/* Anchors live in an open-addressing hash table, so a manifest of many
+ * anchors and many aliases costs linear time (a linear search was
+ * quadratic: 60000 anchors and aliases took 20 s). A redefined anchor
+ * replaces the older one, as YAML wants. An anchor on a collection is
+ * entered when the collection starts and marked open until it ends, so an
+ * alias to it from inside is reported as the cycle it would be. */
 struct anchor {
-	char *name;
+	char *name; /* NULL: free slot */
+	uint64_t hash;
 	struct yt_node *node;
+	bool open;
 };
 
 struct loader {
@@ -16,14 +27,17 @@ struct loader {
 	struct diag_list *errs;
 	struct yt_node *stack[YT_MAX_DEPTH + 2];
 	int depth;
-	struct anchor *anchors;
+	struct anchor *anchors; /* capanchors slots, a power of two */
 	size_t nanchors, capanchors;
-	uint64_t expanded;
+	uint64_t expanded; /* nodes seen again through aliases */
+	uint64_t expanded_bytes; /* scalar bytes seen again through aliases */
+	uint64_t seed; /* of the anchor hash */
 	bool failed;
 };
 
 /* Reject NUL bytes and malformed UTF-8 up front, with a position, rather
- * than leave it to libyaml's terser message. */
+ * than leave it to libyaml's terser message. Lines are counted as libyaml
+ * counts them (LF, CR LF, lone CR, NEL, LS, PS), columns in characters. */
 static int check_bytes(const char *buf, size_t len, struct diag_list *errs)
 {
 	int line = 1, col = 1;
@@ -52,8 +66,6 @@ static int check_bytes(const char *buf, size_t len, struct diag_list *errs)
 		} else {
 			goto bad;
 		}
-		if (i + need >= len + (need ? 0 : 1) && need)
-			goto bad;
 		for (size_t k = 1; k <= need; k++) {
 			if (i + k >= len || (s[i + k] & 0xC0) != 0x80)
 				goto bad;
@@ -62,10 +74,11 @@ static int check_bytes(const char *buf, size_t len, struct diag_list *errs)
 		if ((need == 1 && cp < 0x80) || (need == 2 && cp < 0x800) ||
 		    (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
 			goto bad;
-		if (c == '\n') {
+		if (c == '\n' || (c == '\r' && (i + 1 == len || s[i + 1] != '\n')) || cp == 0x85 ||
+		    cp == 0x2028 || cp == 0x2029) {
 			line++;
 			col = 1;
-		} else {
+		} else if (c != '\r') {
 			col++;
 		}
 		i += need + 1;
@@ -100,146 +113,167 @@ static struct yt_node *new_node(struct loader *ld, enum yt_kind kind, const yaml
 	return n;
 }
 
-static bool all_digits(const char *s, const char *set)
+static int digit_value(char ch)
 {
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!strchr(set, *s) && *s != '_')
-			return false;
-	return true;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return 99;
 }
 
-/* Parse an integer in BASE with underscores allowed (YAML 1.1). */
-static bool parse_int(const char *s, int base, int64_t *out, bool *overflow)
+static bool is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+/* Parse S (underscores already dropped) as Go's strconv.ParseInt(s, 0, 64)
+ * reads it, which is what Kubernetes' decoder (go-yaml v2) does with a
+ * plain scalar: a sign, then 0x/0X hex, 0o/0O octal, 0b/0B binary, a
+ * leading 0 for octal, else decimal. An integer too large for int64 is
+ * still an integer, flagged in *overflow. */
+static bool parse_int(const char *s, int64_t *out, bool *overflow)
 {
 	bool neg = false;
+	int base = 10;
 	if (*s == '-' || *s == '+')
 		neg = *s++ == '-';
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	} else if (s[0] == '0' && (s[1] == 'o' || s[1] == 'O')) {
+		base = 8;
+		s += 2;
+	} else if (s[0] == '0' && (s[1] == 'b' || s[1] == 'B')) {
+		base = 2;
+		s += 2;
+	} else if (s[0] == '0' && s[1]) {
+		base = 8;
+		s++;
+	}
+	if (!*s)
+		return false;
 	unsigned __int128 v = 0;
-	bool any = false;
-	*overflow = false;
+	bool over = false;
 	for (; *s; s++) {
-		if (*s == '_')
-			continue;
-		int dgt;
-		if (*s >= '0' && *s <= '9')
-			dgt = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			dgt = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			dgt = *s - 'A' + 10;
-		else
-			return false;
+		int dgt = digit_value(*s);
 		if (dgt >= base)
 			return false;
-		any = true;
-		if (!*overflow) {
+		if (!over) {
 			v = v * (unsigned)base + (unsigned)dgt;
 			if (v > (unsigned __int128)INT64_MAX + 1)
-				*overflow = true;
+				over = true;
 		}
 	}
-	if (!any)
-		return false;
-	if (!*overflow && !neg && v > (unsigned __int128)INT64_MAX)
-		*overflow = true;
-	if (!*overflow)
-		*out = neg ? (int64_t)(0 - (uint64_t)v) : (int64_t)v;
+	if (!over && !neg && v > (unsigned __int128)INT64_MAX)
+		over = true;
+	*overflow = over;
+	*out = over ? 0 : neg ? (int64_t)(0 - (uint64_t)v) : (int64_t)v;
 	return true;
 }
 
-static bool is_float(const char *s)
+/* go-yaml v2's float syntax (after underscores are dropped):
+ * [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+static bool is_float(const char *p)
 {
-	if (!strcmp(s, ".inf") || !strcmp(s, ".Inf") || !strcmp(s, ".INF") ||
-	    !strcmp(s, "+.inf") || !strcmp(s, "-.inf") || !strcmp(s, "+.Inf") ||
-	    !strcmp(s, "-.Inf") || !strcmp(s, ".nan") || !strcmp(s, ".NaN") ||
-	    !strcmp(s, ".NAN"))
-		return true;
-	const char *p = s;
 	if (*p == '-' || *p == '+')
 		p++;
-	bool digits = false, dot = false;
-	while ((*p >= '0' && *p <= '9') || *p == '_' || *p == '.') {
-		if (*p == '.') {
-			if (dot)
-				return false;
-			dot = true;
-		} else if (*p != '_') {
-			digits = true;
-		}
+	if (*p == '.') {
 		p++;
+		if (!is_digit(*p))
+			return false;
+		while (is_digit(*p))
+			p++;
+	} else {
+		if (!is_digit(*p))
+			return false;
+		while (is_digit(*p))
+			p++;
+		if (*p == '.')
+			for (p++; is_digit(*p); p++)
+				;
 	}
-	if (!digits)
-		return false;
 	if (*p == 'e' || *p == 'E') {
 		p++;
 		if (*p == '-' || *p == '+')
 			p++;
-		if (!(*p >= '0' && *p <= '9'))
+		if (!is_digit(*p))
 			return false;
-		while (*p >= '0' && *p <= '9')
+		while (is_digit(*p))
 			p++;
 	}
 	return *p == '\0';
 }
 
+/* Resolve a plain scalar the way go-yaml v2 (so Kubernetes) does. */
 static void resolve_plain(struct yt_node *n)
 {
-	static const char *const trues[] = {"y",   "Y",   "yes", "Yes", "YES", "true",
-					    "True", "TRUE", "on",  "On",  "ON",  NULL};
-	static const char *const falses[] = {"n",     "N",     "no",  "No",  "NO",  "false",
-					     "False", "FALSE", "off", "Off", "OFF", NULL};
+	static const struct {
+		const char *word;
+		enum yt_type type;
+		bool bval;
+	} words[] = {
+		{"", YT_NULL, false},	   {"~", YT_NULL, false},	{"null", YT_NULL, false},
+		{"Null", YT_NULL, false},  {"NULL", YT_NULL, false},	{"y", YT_BOOL, true},
+		{"Y", YT_BOOL, true},	   {"yes", YT_BOOL, true},	{"Yes", YT_BOOL, true},
+		{"YES", YT_BOOL, true},	   {"true", YT_BOOL, true},	{"True", YT_BOOL, true},
+		{"TRUE", YT_BOOL, true},   {"on", YT_BOOL, true},	{"On", YT_BOOL, true},
+		{"ON", YT_BOOL, true},	   {"n", YT_BOOL, false},	{"N", YT_BOOL, false},
+		{"no", YT_BOOL, false},	   {"No", YT_BOOL, false},	{"NO", YT_BOOL, false},
+		{"false", YT_BOOL, false}, {"False", YT_BOOL, false},	{"FALSE", YT_BOOL, false},
+		{"off", YT_BOOL, false},   {"Off", YT_BOOL, false},	{"OFF", YT_BOOL, false},
+		{".nan", YT_FLOAT, false}, {".NaN", YT_FLOAT, false},	{".NAN", YT_FLOAT, false},
+		{".inf", YT_FLOAT, false}, {".Inf", YT_FLOAT, false},	{".INF", YT_FLOAT, false},
+		{"+.inf", YT_FLOAT, false}, {"+.Inf", YT_FLOAT, false}, {"+.INF", YT_FLOAT, false},
+		{"-.inf", YT_FLOAT, false}, {"-.Inf", YT_FLOAT, false}, {"-.INF", YT_FLOAT, false},
+	};
 	const char *s = n->str;
+	size_t len = strlen(s);
 	n->type = YT_STR;
-	if (!*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-	    !strcmp(s, "NULL")) {
-		n->type = YT_NULL;
+	n->int_overflow = false;
+	for (size_t i = 0; len <= 5 && i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcmp(s, words[i].word)) {
+			n->type = words[i].type;
+			n->bval = words[i].bval;
+			return;
+		}
+	/* Numbers are only tried for scalars that start with a digit, a sign
+	 * or a dot; underscores are dropped first ("1_000" is 1000, "_1" a
+	 * string). A leading dot can only be a float, read as written. */
+	if (!is_digit(s[0]) && s[0] != '-' && s[0] != '+' && s[0] != '.')
+		return;
+	if (s[0] == '.') {
+		if (is_float(s))
+			n->type = YT_FLOAT;
 		return;
 	}
-	for (int i = 0; trues[i]; i++)
-		if (!strcmp(s, trues[i])) {
-			n->type = YT_BOOL;
-			n->bval = true;
-			return;
-		}
-	for (int i = 0; falses[i]; i++)
-		if (!strcmp(s, falses[i])) {
-			n->type = YT_BOOL;
-			n->bval = false;
-			return;
-		}
-	const char *u = (*s == '-' || *s == '+') ? s + 1 : s;
-	bool ok = false;
-	char sign[2] = {(*s == '-') ? '-' : '+', 0};
-	char *tmp = NULL;
-	if (u[0] == '0' && (u[1] == 'x' || u[1] == 'X') && all_digits(u + 2, "0123456789abcdefABCDEF")) {
-		tmp = xasprintf("%s%s", sign, u + 2);
-		ok = parse_int(tmp, 16, &n->ival, &n->int_overflow);
-	} else if (u[0] == '0' && (u[1] == 'o') && all_digits(u + 2, "01234567")) {
-		tmp = xasprintf("%s%s", sign, u + 2);
-		ok = parse_int(tmp, 8, &n->ival, &n->int_overflow);
-	} else if (u[0] == '0' && u[1] && all_digits(u + 1, "01234567")) {
-		ok = parse_int(s, 8, &n->ival, &n->int_overflow);
-	} else if (u[0] == '0' && (u[1] == 'b') && all_digits(u + 2, "01")) {
-		tmp = xasprintf("%s%s", sign, u + 2);
-		ok = parse_int(tmp, 2, &n->ival, &n->int_overflow);
-	} else if (all_digits(u, "0123456789")) {
-		ok = parse_int(s, 10, &n->ival, &n->int_overflow);
-	}
-	free(tmp);
-	if (ok) {
+	char small[64];
+	char *plain = len < sizeof(small) ? small : xmalloc(len + 1);
+	size_t k = 0;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != '_')
+			plain[k++] = s[i];
+	plain[k] = '\0';
+	if (parse_int(plain, &n->ival, &n->int_overflow))
 		n->type = YT_INT;
-		return;
-	}
-	if (is_float(s))
+	else if (is_float(plain))
 		n->type = YT_FLOAT;
+	if (plain != small)
+		free(plain);
 }
 
 static bool apply_tag(struct loader *ld, struct yt_node *n, const char *tag)
 {
-	if (!tag || !strcmp(tag, "!"))
+	if (!tag)
 		return true;
+	if (!strcmp(tag, "!")) {
+		/* the non-specific tag: a scalar is a string, whatever it reads */
+		if (n->kind == YT_SCALAR)
+			n->type = YT_STR;
+		return true;
+	}
 	static const char pfx[] = "tag:yaml.org,2002:";
 	const char *t = !strncmp(tag, pfx, sizeof(pfx) - 1) ? tag + sizeof(pfx) - 1 : NULL;
 	if (t && n->kind == YT_SCALAR) {
@@ -254,8 +288,10 @@ static bool apply_tag(struct loader *ld, struct yt_node *n, const char *tag)
 							  : YT_STR;
 		if (want != YT_STR) {
 			resolve_plain(n);
-			if (n->type == want || (want == YT_FLOAT && n->type == YT_INT))
+			if (n->type == want || (want == YT_FLOAT && n->type == YT_INT)) {
+				n->type = want;
 				return true;
+			}
 			diag_add(ld->errs, "", n->line, n->col, "value \"%s\" does not match its tag !!%s",
 				 n->str, t);
 			ld->failed = true;
@@ -264,13 +300,20 @@ static bool apply_tag(struct loader *ld, struct yt_node *n, const char *tag)
 	}
 	if (t && ((n->kind == YT_MAP && !strcmp(t, "map")) || (n->kind == YT_SEQ && !strcmp(t, "seq"))))
 		return true;
-	diag_add(ld->errs, "", n->line, n->col, "YAML tag \"%s\" is not supported here", tag);
+	diag_add(ld->errs, "", n->line, n->col, "YAML tag \"%s%s\" is not supported here",
+		 t ? "!!" : "", t ? t : tag);
 	ld->failed = true;
 	return false;
 }
 
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
 /* Attach a finished node (or an alias target) to the open collection. In a
- * mapping, children alternate key, value: the key waits in pending_key. */
+ * mapping, children alternate key, value: the key waits in pending_key.
+ * Keys count in their mapping's size and bytes like values do. */
 static void attach(struct loader *ld, struct yt_node *n, bool is_alias)
 {
 	if (ld->depth == 0) {
@@ -278,6 +321,9 @@ static void attach(struct loader *ld, struct yt_node *n, bool is_alias)
 		return;
 	}
 	struct yt_node *parent = ld->stack[ld->depth - 1];
+	/* saturate: alias bombs are caught by the expansion budgets anyway */
+	parent->size = add_sat(parent->size, n->size);
+	parent->bytes = add_sat(parent->bytes, n->bytes);
 	if (parent->kind == YT_MAP && !parent->pending_key) {
 		if (n->kind != YT_SCALAR) {
 			diag_add(ld->errs, "", n->line, n->col,
@@ -287,7 +333,7 @@ static void attach(struct loader *ld, struct yt_node *n, bool is_alias)
 		}
 		if (!is_alias && n->type == YT_STR && !strcmp(n->str, "<<")) {
 			diag_add(ld->errs, "", n->line, n->col,
-				 "YAML merge keys (<<) are not supported");
+				 "YAML merge keys (<<) are not supported; write the fields out");
 			ld->failed = true;
 			return;
 		}
@@ -305,46 +351,146 @@ static void attach(struct loader *ld, struct yt_node *n, bool is_alias)
 		parent->pending_key = NULL;
 	}
 	parent->vals[parent->n++] = n;
-	/* saturate: alias bombs are caught by the expansion budget anyway */
-	parent->size = parent->size + n->size < parent->size ? UINT64_MAX : parent->size + n->size;
 }
 
-static void remember_anchor(struct loader *ld, const yaml_char_t *name, struct yt_node *n)
+/* FNV-1a with a per-load random basis, finished with a 64-bit mixer: a
+ * manifest cannot be written to make anchor names collide. */
+static uint64_t anchor_hash(const struct loader *ld, const char *s)
+{
+	uint64_t h = ld->seed;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* The slot holding NAME, or the free slot where it would go. */
+static struct anchor *anchor_slot(struct loader *ld, const char *name, uint64_t h)
+{
+	size_t mask = ld->capanchors - 1;
+	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+		struct anchor *a = &ld->anchors[i];
+		if (!a->name || (a->hash == h && !strcmp(a->name, name)))
+			return a;
+	}
+}
+
+static void anchor_grow(struct loader *ld)
+{
+	struct anchor *old = ld->anchors;
+	size_t oldcap = ld->capanchors;
+	ld->capanchors = oldcap ? oldcap * 2 : 64;
+	ld->anchors = xcalloc(ld->capanchors, sizeof(*ld->anchors));
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].name)
+			*anchor_slot(ld, old[i].name, old[i].hash) = old[i];
+	free(old);
+}
+
+/* Define (or redefine: the latest definition wins) anchor NAME as N. */
+static void anchor_define(struct loader *ld, const char *name, struct yt_node *n, bool open)
 {
 	if (!name)
 		return;
-	if (ld->nanchors == ld->capanchors) {
-		ld->capanchors = ld->capanchors ? ld->capanchors * 2 : 8;
-		ld->anchors = xrealloc(ld->anchors, ld->capanchors * sizeof(*ld->anchors));
+	if ((ld->nanchors + 1) * 2 > ld->capanchors)
+		anchor_grow(ld);
+	uint64_t h = anchor_hash(ld, name);
+	struct anchor *a = anchor_slot(ld, name, h);
+	if (!a->name) {
+		a->name = xstrdup(name);
+		a->hash = h;
+		ld->nanchors++;
 	}
-	ld->anchors[ld->nanchors].name = xstrdup((const char *)name);
-	ld->anchors[ld->nanchors].node = n;
-	ld->nanchors++;
+	a->node = n;
+	a->open = open;
 }
 
-static struct yt_node *find_anchor(struct loader *ld, const char *name)
+static struct anchor *anchor_find(struct loader *ld, const char *name)
 {
-	/* the latest definition wins, as YAML allows redefinition */
-	for (size_t i = ld->nanchors; i-- > 0;)
-		if (!strcmp(ld->anchors[i].name, name))
-			return ld->anchors[i].node;
-	return NULL;
+	if (!ld->nanchors)
+		return NULL;
+	struct anchor *a = anchor_slot(ld, name, anchor_hash(ld, name));
+	return a->name ? a : NULL;
 }
 
-/* Anchors of open collections are remembered at their end, so an alias can
- * never point into a node still being built (no cycles). */
-static void syntax_error(struct loader *ld, yaml_parser_t *p)
+/* A collection with anchor NAME ended: aliases may refer to it now (unless
+ * an inner node has redefined the anchor meanwhile). */
+static void anchor_close(struct loader *ld, const char *name, const struct yt_node *n)
+{
+	struct anchor *a = name ? anchor_find(ld, name) : NULL;
+	if (a && a->node == n)
+		a->open = false;
+}
+
+static uint64_t random_seed(const void *salt)
+{
+	uint64_t seed;
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+		seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)salt ^ ((uint64_t)getpid() << 32);
+	return seed | 1;
+}
+
+/* The byte offset of 1-based LINE and COL in BUF, counted as check_bytes
+ * counts them; LEN if past the end. */
+static size_t offset_of(const char *buf, size_t len, int line, int col)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	size_t i = 0;
+	for (int l = 1; l < line && i < len; i++) {
+		if (s[i] == '\n' || (s[i] == '\r' && (i + 1 == len || s[i + 1] != '\n')))
+			l++;
+	}
+	for (int c = 1; c < col && i < len; c++)
+		for (i++; i < len && (s[i] & 0xC0) == 0x80; i++)
+			;
+	return i;
+}
+
+static void syntax_error(struct loader *ld, yaml_parser_t *p, const char *buf, size_t len)
 {
 	const char *problem = p->problem ? p->problem : "unknown problem";
 	yaml_mark_t m = p->problem_mark;
+	int line = (int)m.line + 1, col = (int)m.column + 1;
+	/* the commonest mistake has the least helpful message: say it */
+	size_t at = offset_of(buf, len, line, col);
+	const char *hint = at < len && buf[at] == '\t'
+				   ? "; YAML does not allow tabs for indentation, use spaces"
+				   : "";
 	if (p->context)
-		diag_add(ld->errs, "", (int)m.line + 1, (int)m.column + 1,
-			 "YAML syntax error: %s %s (line %d, column %d)", problem, p->context,
-			 (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
+		diag_add(ld->errs, "", line, col, "YAML syntax error: %s %s (line %d, column %d)%s",
+			 problem, p->context, (int)p->context_mark.line + 1,
+			 (int)p->context_mark.column + 1, hint);
 	else
-		diag_add(ld->errs, "", (int)m.line + 1, (int)m.column + 1, "YAML syntax error: %s",
-			 problem);
+		diag_add(ld->errs, "", line, col, "YAML syntax error: %s%s", problem, hint);
 	ld->failed = true;
+}
+
+/* Charge an alias to T against the expansion budgets: nodes (a billion
+ * laughs) and scalar bytes (one long string aliased many times). */
+static bool charge_alias(struct loader *ld, const struct yt_node *t, const yaml_mark_t *m,
+			 const char *name)
+{
+	ld->expanded = add_sat(ld->expanded, t->size);
+	ld->expanded_bytes = add_sat(ld->expanded_bytes, t->bytes);
+	if (ld->expanded > YT_MAX_EXPANDED) {
+		diag_add(ld->errs, "", (int)m->line + 1, (int)m->column + 1,
+			 "aliases expand to more than %d nodes (an alias bomb?) at alias *%s",
+			 YT_MAX_EXPANDED, name);
+	} else if (ld->expanded_bytes > YT_MAX_EXPANDED_BYTES) {
+		diag_add(ld->errs, "", (int)m->line + 1, (int)m->column + 1,
+			 "aliases expand to more than %d bytes of text (an alias bomb?) at alias *%s",
+			 YT_MAX_EXPANDED_BYTES, name);
+	} else {
+		return true;
+	}
+	ld->failed = true;
+	return false;
 }
 
 int yt_load(const char *buf, size_t len, struct yt_doc **out, struct diag_list *errs)
@@ -359,7 +505,9 @@ int yt_load(const char *buf, size_t len, struct yt_doc **out, struct diag_list *
 		return -EINVAL;
 
 	struct loader ld = {.errs = errs};
+	ld.seed = random_seed(&ld);
 	ld.doc = xcalloc(1, sizeof(*ld.doc));
+	/* the anchor of each open collection, to close it at its end */
 	char *anchor_stack[YT_MAX_DEPTH + 2] = {0};
 	yaml_parser_t p;
 	yaml_parser_initialize(&p);
@@ -369,7 +517,7 @@ int yt_load(const char *buf, size_t len, struct yt_doc **out, struct diag_list *
 	while (!done && !ld.failed) {
 		yaml_event_t ev;
 		if (!yaml_parser_parse(&p, &ev)) {
-			syntax_error(&ld, &p);
+			syntax_error(&ld, &p, buf, len);
 			break;
 		}
 		yaml_mark_t *m = &ev.start_mark;
@@ -390,6 +538,7 @@ int yt_load(const char *buf, size_t len, struct yt_doc **out, struct diag_list *
 			if (!n)
 				break;
 			n->str = xstrndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
+			n->bytes = ev.data.scalar.length;
 			if (strlen(n->str) != ev.data.scalar.length) {
 				/* an escaped \0 inside a quoted string */
 				diag_add(errs, "", n->line, n->col, "string contains a NUL character");
@@ -403,7 +552,7 @@ int yt_load(const char *buf, size_t len, struct yt_doc **out, struct diag_list *
 			if (!apply_tag(&ld, n, (const char *)ev.data.scalar.tag))
 				break;
 			attach(&ld, n, false);
-			remember_anchor(&ld, ev.data.scalar.anchor, n);
+			anchor_define(&ld, (const char *)ev.data.scalar.anchor, n, false);
 			break;
 		}
 		case YAML_SEQUENCE_START_EVENT:
@@ -418,13 +567,14 @@ int yt_load(const char *buf, size_t len, struct yt_doc **out, struct diag_list *
 			struct yt_node *n = new_node(&ld, map ? YT_MAP : YT_SEQ, m);
 			if (!n)
 				break;
-			const yaml_char_t *tag = map ? ev.data.mapping_start.tag
-						     : ev.data.sequence_start.tag;
-			const yaml_char_t *anc = map ? ev.data.mapping_start.anchor
-						     : ev.data.sequence_start.anchor;
-			if (!apply_tag(&ld, n, (const char *)tag))
+			const char *tag = (const char *)(map ? ev.data.mapping_start.tag
+							     : ev.data.sequence_start.tag);
+			const char *anc = (const char *)(map ? ev.data.mapping_start.anchor
+							     : ev.data.sequence_start.anchor);
+			if (!apply_tag(&ld, n, tag))
 				break;
-			anchor_stack[ld.depth] = anc ? xstrdup((const char *)anc) : NULL;
+			anchor_define(&ld, anc, n, true);
+			anchor_stack[ld.depth] = anc ? xstrdup(anc) : NULL;
 			ld.stack[ld.depth++] = n;
 			break;
 		}
@@ -433,29 +583,31 @@ int yt_load(const char *buf, size_t len, struct yt_doc **out, struct diag_list *
 			struct yt_node *n = ld.stack[--ld.depth];
 			char *anc = anchor_stack[ld.depth];
 			anchor_stack[ld.depth] = NULL;
-			attach(&ld, n, false);
-			remember_anchor(&ld, (const yaml_char_t *)anc, n);
+			anchor_close(&ld, anc, n);
 			free(anc);
+			attach(&ld, n, false);
 			break;
 		}
 		case YAML_ALIAS_EVENT: {
 			const char *name = (const char *)ev.data.alias.anchor;
-			struct yt_node *t = find_anchor(&ld, name);
-			if (!t) {
+			struct anchor *a = anchor_find(&ld, name);
+			if (!a) {
 				diag_add(errs, "", (int)m->line + 1, (int)m->column + 1,
-					 "alias *%s refers to no earlier anchor", name);
+					 "alias *%s refers to no earlier anchor &%s", name, name);
 				ld.failed = true;
 				break;
 			}
-			ld.expanded += t->size;
-			if (ld.expanded > YT_MAX_EXPANDED) {
+			if (a->open) {
 				diag_add(errs, "", (int)m->line + 1, (int)m->column + 1,
-					 "aliases expand to more than %d nodes (an alias bomb?)",
-					 YT_MAX_EXPANDED);
+					 "alias *%s refers to a node that contains it (line %d); "
+					 "recursive structures are not allowed",
+					 name, a->node->line);
 				ld.failed = true;
 				break;
 			}
-			attach(&ld, t, true);
+			if (!charge_alias(&ld, a->node, m, name))
+				break;
+			attach(&ld, a->node, true);
 			break;
 		}
 		default:
@@ -466,7 +618,7 @@ int yt_load(const char *buf, size_t len, struct yt_doc **out, struct diag_list *
 	yaml_parser_delete(&p);
 	for (int i = 0; i < YT_MAX_DEPTH + 2; i++)
 		free(anchor_stack[i]);
-	for (size_t i = 0; i < ld.nanchors; i++)
+	for (size_t i = 0; i < ld.capanchors; i++)
 		free(ld.anchors[i].name);
 	free(ld.anchors);
 	if (ld.failed) {

@@ -1,6 +1,7 @@
-/* main.c: the podfs command line. `podfs validate` checks manifests; the
- * mount itself is started from here too (fs/), once it exists. */
+/* main.c: the podfs command line: the mount (podfs [options] MOUNTPOINT)
+ * and the subcommands (validate, image). */
 #include "backend/backend.h"
+#include "fs/fs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,9 +10,19 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: podfs validate [-q] FILE...   check Pod manifests; print the normalized\n"
-	      "                                     spec as JSON, or the errors (exit 1)\n"
-	      "       podfs -h | --help\n",
+	fputs("usage: podfs [options] MOUNTPOINT    mount the pod tree and run the node agent\n"
+	      "       podfs validate [-q] FILE...   check Pod manifests (normalized JSON or errors)\n"
+	      "       podfs image import PATH [REF] | ls | rm REF\n"
+	      "\n"
+	      "options:\n"
+	      "  --state-dir DIR        specs, logs, images, pod state (default /var/lib/podfs,\n"
+	      "                         or $PODFS_STATE_DIR)\n"
+	      "  --node-name NAME       default: the hostname\n"
+	      "  --backoff-scale F      multiply restart back-off times by F (tests; default 1)\n"
+	      "  -f                     stay in the foreground\n"
+	      "  -d                     FUSE debug output (implies -f)\n"
+	      "  -o OPT[,OPT...]        mount options (allow_other, ...)\n"
+	      "  -h, --help             this text\n",
 	      f);
 }
 
@@ -45,19 +56,91 @@ static int cmd_validate(int argc, char **argv)
 	return failed;
 }
 
+struct mount_args {
+	struct backend_opts bo;
+};
+
+static int open_backend(void *arg, struct backend **b)
+{
+	struct mount_args *ma = arg;
+	char *err = NULL;
+	int r = backend_open(&ma->bo, b, &err);
+	if (r < 0) {
+		fprintf(stderr, "podfs: %s\n", err ? err : strerror(-r));
+		free(err);
+	}
+	return r;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
+	struct mount_args ma = {.bo = {.backoff_scale = 1.0}};
+	ma.bo.state_dir = getenv("PODFS_STATE_DIR");
+	struct fs_opts fo = {0};
+	char **fargv = calloc((size_t)argc + 1, sizeof(char *));
+	int fargc = 0;
+	fargv[fargc++] = argv[0];
+	int i = 1;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			free(fargv);
+			return 0;
+		} else if (!strcmp(a, "--state-dir") && val) {
+			ma.bo.state_dir = val;
+			i++;
+		} else if (!strcmp(a, "--node-name") && val) {
+			ma.bo.node_name = val;
+			i++;
+		} else if (!strcmp(a, "--backoff-scale") && val) {
+			ma.bo.backoff_scale = atof(val);
+			if (ma.bo.backoff_scale <= 0) {
+				fprintf(stderr, "podfs: --backoff-scale must be > 0\n");
+				free(fargv);
+				return 2;
+			}
+			i++;
+		} else if (!strcmp(a, "-f")) {
+			fo.foreground = true;
+		} else if (!strcmp(a, "-d")) {
+			fo.foreground = fo.debug = true;
+		} else if (!strcmp(a, "-o") && val) {
+			fargv[fargc++] = argv[i];
+			fargv[fargc++] = argv[++i];
+		} else if (!strcmp(a, "--manifest-dir") || !strcmp(a, "--registry-mirror") ||
+			   !strcmp(a, "--insecure-registry") || !strcmp(a, "--pod-cidr")) {
+			fprintf(stderr, "podfs: %s is not supported yet\n", a);
+			free(fargv);
+			return 2;
+		} else if (a[0] == '-') {
+			fprintf(stderr, "podfs: unknown option %s\n", a);
+			usage(stderr);
+			free(fargv);
+			return 2;
+		} else {
+			break;
+		}
+	}
+	const char *state = ma.bo.state_dir ? ma.bo.state_dir : "/var/lib/podfs";
+	if (i < argc && !strcmp(argv[i], "validate")) {
+		free(fargv);
+		return cmd_validate(argc - i, argv + i);
+	}
+	if (i < argc && !strcmp(argv[i], "image")) {
+		free(fargv);
+		return backend_image_cmd(state, argc - i - 1, argv + i + 1);
+	}
+	if (i != argc - 1) {
 		usage(stderr);
+		free(fargv);
 		return 2;
 	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		usage(stdout);
-		return 0;
-	}
-	if (!strcmp(argv[1], "validate"))
-		return cmd_validate(argc - 1, argv + 1);
-	fprintf(stderr, "podfs: unknown command \"%s\"\n", argv[1]);
-	usage(stderr);
-	return 2;
+	fo.mountpoint = argv[i];
+	fo.fuse_argv = fargv;
+	fo.fuse_argc = fargc;
+	int ret = fs_main(&fo, open_backend, &ma);
+	free(fargv);
+	return ret;
 }

@@ -1,0 +1,1389 @@
+/* pod.c: the pod lifecycle, as the kubelet runs it, driven by one
+ * supervisor thread. Facts come in (a manifest applied, a container exited,
+ * a timer fired, a deletion asked for); sync_pod() compares what is with
+ * what should be and acts: sandbox, init containers in order, app
+ * containers, restarts by policy with CrashLoopBackOff, termination with a
+ * grace period. Phases change only in compute_phase(). */
+#include "backend/pod.h"
+#include "backend/netns.h"
+#include "backend/oci.h"
+#include "backend/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#define BACKOFF_INITIAL_MS 10000
+#define BACKOFF_MAX_MS     300000
+#define MIN_GRACE_MS       2000 /* kubelet's minimumGracePeriodInSeconds */
+#define MAX_EVENTS         1000
+
+int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void realtime_now(struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+}
+
+static int64_t scaled(struct backend *b, int64_t ms)
+{
+	double v = (double)ms * b->backoff_scale;
+	return v < 1 ? 1 : (int64_t)v;
+}
+
+struct pod *pod_find(struct backend *b, const char *name)
+{
+	for (size_t i = 0; i < b->npods; i++)
+		if (!strcmp(b->pods[i]->name, name))
+			return b->pods[i];
+	return NULL;
+}
+
+void pod_wake(struct backend *b)
+{
+	uint64_t one = 1;
+	if (write(b->wake_fd, &one, sizeof(one)) < 0) {
+		/* the counter is saturated: the supervisor is awake anyway */
+	}
+}
+
+static void announce(struct backend *b, enum backend_change what, const char *pod,
+		     const char *container, enum backend_file file)
+{
+	if (b->change_cb)
+		b->change_cb(b->change_arg, what, pod, container, file);
+}
+
+void pod_event(struct backend *b, struct pod *p, bool warning, const char *reason,
+	       const char *object, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (p->nev == MAX_EVENTS) {
+		/* keep the newest; the file is rewritten, not appended */
+		free(p->ev[0].reason);
+		free(p->ev[0].object);
+		free(p->ev[0].message);
+		memmove(p->ev, p->ev + 1, (p->nev - 1) * sizeof(*p->ev));
+		p->nev--;
+	}
+	p->ev = xrealloc(p->ev, (p->nev + 1) * sizeof(*p->ev));
+	struct event *e = &p->ev[p->nev++];
+	realtime_now(&e->when);
+	e->warning = warning;
+	e->reason = xstrdup(reason);
+	e->object = xstrdup(object ? object : "");
+	e->message = msg;
+	e->count = 1;
+	p->events_mtime = e->when;
+	char *text = status_events_text(p);
+	p->events_size = strlen(text);
+	free(text);
+	announce(b, BC_MODIFIED, p->name, NULL, BF_EVENTS);
+}
+
+/* ---- plain-text logs ------------------------------------------------------ */
+
+static void plainlog_reset(struct plainlog *l)
+{
+	free(l->cri_path);
+	free(l->plain_path);
+	free(l->partial);
+	memset(l, 0, sizeof(*l));
+	l->wd = -1;
+}
+
+/* Convert what conmon appended to the CRI log since last time: drop the
+ * timestamp, stream and P/F tag; join partial (P) lines. Returns true if
+ * the plain log grew. */
+static bool plainlog_pump(struct plainlog *l)
+{
+	if (!l->cri_path)
+		return false;
+	int fd = open(l->cri_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct strbuf out;
+	sb_init(&out);
+	char buf[65536];
+	for (;;) {
+		ssize_t n = pread(fd, buf, sizeof(buf), l->cri_off);
+		if (n <= 0)
+			break;
+		l->cri_off += n;
+		size_t start = 0;
+		for (size_t i = 0; i < (size_t)n; i++) {
+			if (buf[i] != '\n')
+				continue;
+			/* a full CRI line: partial head + buf[start..i) */
+			size_t len = l->partial_len + (i - start);
+			char *line = xmalloc(len + 1);
+			memcpy(line, l->partial ? l->partial : "", l->partial_len);
+			memcpy(line + l->partial_len, buf + start, i - start);
+			line[len] = '\0';
+			free(l->partial);
+			l->partial = NULL;
+			l->partial_len = 0;
+			start = i + 1;
+			/* TIMESTAMP STREAM TAG CONTENT */
+			char *s1 = strchr(line, ' ');
+			char *s2 = s1 ? strchr(s1 + 1, ' ') : NULL;
+			char *tag = s2 ? s2 + 1 : NULL;
+			if (tag && (tag[0] == 'P' || tag[0] == 'F') && (tag[1] == ' ' || !tag[1])) {
+				const char *content = tag[1] ? tag + 2 : "";
+				sb_puts(&out, content);
+				if (tag[0] == 'F')
+					sb_putc(&out, '\n');
+			}
+			free(line);
+		}
+		if (start < (size_t)n) {
+			l->partial = xrealloc(l->partial, l->partial_len + (n - start));
+			memcpy(l->partial + l->partial_len, buf + start, n - start);
+			l->partial_len += n - start;
+		}
+	}
+	close(fd);
+	bool grew = false;
+	if (out.len) {
+		int pfd = open(l->plain_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (pfd >= 0) {
+			size_t done = 0;
+			while (done < out.len) {
+				ssize_t w = write(pfd, out.buf + done, out.len - done);
+				if (w <= 0)
+					break;
+				done += (size_t)w;
+			}
+			close(pfd);
+			l->plain_size += done;
+			realtime_now(&l->mtime);
+			grew = true;
+		}
+	}
+	sb_free(&out);
+	return grew;
+}
+
+static char *log_dir(struct backend *b, struct pod *p, struct container *c)
+{
+	return xasprintf("%s/pods/%s/logs/%s", b->state_dir, p->name, c->name);
+}
+
+/* Point LOG at instance ATTEMPT's files, converting anything already there
+ * (after a podfs restart the plain file is rebuilt from the CRI log). */
+static void plainlog_open(struct backend *b, struct pod *p, struct container *c,
+			  struct plainlog *l, int attempt)
+{
+	plainlog_reset(l);
+	char *dir = log_dir(b, p, c);
+	util_mkdir_p(dir, 0755);
+	l->cri_path = xasprintf("%s/%d.log", dir, attempt);
+	l->plain_path = xasprintf("%s/%d.plain", dir, attempt);
+	free(dir);
+	int fd = open(l->plain_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+	realtime_now(&l->mtime);
+	plainlog_pump(l);
+}
+
+static void plainlog_watch(struct backend *b, struct plainlog *l)
+{
+	if (l->wd >= 0 || !l->cri_path)
+		return;
+	/* conmon creates the file; create it first so the watch can exist */
+	int fd = open(l->cri_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+	if (fd >= 0)
+		close(fd);
+	l->wd = inotify_add_watch(b->ino_fd, l->cri_path, IN_MODIFY);
+}
+
+static void plainlog_unwatch(struct backend *b, struct plainlog *l)
+{
+	if (l->wd >= 0)
+		inotify_rm_watch(b->ino_fd, l->wd);
+	l->wd = -1;
+}
+
+/* ---- container status helpers ------------------------------------------- */
+
+static void set_waiting(struct container *c, const char *reason, const char *message)
+{
+	c->phase = C_WAITING;
+	free(c->waiting_reason);
+	free(c->waiting_message);
+	c->waiting_reason = reason ? xstrdup(reason) : NULL;
+	c->waiting_message = message ? xstrdup(message) : NULL;
+	c->ready = false;
+	c->started = false;
+}
+
+static void cterm_clear(struct cterm *t)
+{
+	free(t->reason);
+	free(t->message);
+	memset(t, 0, sizeof(*t));
+}
+
+static void cterm_copy(struct cterm *dst, const struct cterm *src)
+{
+	cterm_clear(dst);
+	*dst = *src;
+	dst->reason = src->reason ? xstrdup(src->reason) : NULL;
+	dst->message = src->message ? xstrdup(src->message) : NULL;
+}
+
+static const char *default_waiting_reason(struct pod *p)
+{
+	return p->ninit ? "PodInitializing" : "ContainerCreating";
+}
+
+static void container_free(struct container *c)
+{
+	free(c->name);
+	free(c->waiting_reason);
+	free(c->waiting_message);
+	cterm_clear(&c->term);
+	cterm_clear(&c->last);
+	free(c->image_ref);
+	free(c->image_id);
+	oci_strv_free(c->env);
+	plainlog_reset(&c->log);
+	plainlog_reset(&c->prevlog);
+}
+
+/* Build the container table for a (new) spec. */
+static void pod_set_spec(struct pod *p, struct spec_pod *spec, char *yaml, size_t len)
+{
+	for (size_t i = 0; i < p->nc; i++)
+		container_free(&p->c[i]);
+	free(p->c);
+	spec_pod_free(p->spec);
+	free(p->spec_yaml);
+	p->spec = spec;
+	p->spec_yaml = yaml;
+	p->spec_len = len;
+	realtime_now(&p->spec_mtime);
+	p->ninit = spec ? spec->ninit : 0;
+	p->nc = spec ? spec->ninit + spec->ncont : 0;
+	p->c = xcalloc(p->nc ? p->nc : 1, sizeof(*p->c));
+	for (size_t i = 0; i < p->nc; i++) {
+		struct container *c = &p->c[i];
+		bool init = i < p->ninit;
+		c->spec = init ? &spec->init_containers[i] : &spec->containers[i - p->ninit];
+		c->name = xstrdup(c->spec->name);
+		c->init = init;
+		c->sidecar = init && c->spec->restart_policy &&
+			     !strcmp(c->spec->restart_policy, "Always");
+		c->log.wd = c->prevlog.wd = -1;
+		c->image_ref = xstrdup(c->spec->image);
+		set_waiting(c, default_waiting_reason(p), NULL);
+	}
+	p->phase = spec ? PHASE_PENDING : PHASE_NONE;
+	free(p->reason);
+	free(p->message);
+	p->reason = p->message = NULL;
+	p->has_start_time = false;
+}
+
+void pod_free(struct pod *p)
+{
+	if (!p)
+		return;
+	pod_set_spec(p, NULL, NULL, 0);
+	free(p->c);
+	free(p->name);
+	free(p->pending_yaml);
+	spec_pod_free(p->pending);
+	free(p->reason);
+	free(p->message);
+	free(p->rundir);
+	free(p->apply_error);
+	for (size_t i = 0; i < p->nev; i++) {
+		free(p->ev[i].reason);
+		free(p->ev[i].object);
+		free(p->ev[i].message);
+	}
+	free(p->ev);
+	free(p->r_status);
+	free(p->r_json);
+	free(p->r_phase);
+	free(p);
+}
+
+/* ---- phase (kubelet's getPhase) ------------------------------------------ */
+
+static bool term_failed(const struct cterm *t)
+{
+	return t->exit_code != 0;
+}
+
+static enum pod_phase compute_phase(struct pod *p)
+{
+	if (!p->spec)
+		return PHASE_NONE;
+	/* terminal phases are sticky */
+	if (p->phase == PHASE_SUCCEEDED || p->phase == PHASE_FAILED)
+		return p->phase;
+	const char *policy = p->spec->restart_policy;
+	bool initialized = false;
+	for (size_t i = p->ninit; i < p->nc; i++)
+		if (p->c[i].ever_started)
+			initialized = true;
+	bool pending_init = false, failed_init = false;
+	int waiting = 0, running = 0, stopped = 0, succeeded = 0, unknown = 0;
+	for (size_t i = 0; i < p->ninit; i++) {
+		struct container *c = &p->c[i];
+		if (c->sidecar) {
+			if ((c->phase == C_RUNNING && !c->started) ||
+			    (c->phase == C_WAITING && !c->has_last)) {
+				if (!initialized)
+					pending_init = true;
+				if (c->phase == C_WAITING)
+					waiting++;
+			}
+			continue;
+		}
+		if (c->phase == C_TERMINATED && term_failed(&c->term))
+			failed_init = true;
+		else if (c->phase == C_WAITING && c->has_last && term_failed(&c->last))
+			failed_init = true;
+		else if (!(c->phase == C_TERMINATED && c->term.exit_code == 0))
+			pending_init = true;
+	}
+	for (size_t i = p->ninit; i < p->nc; i++) {
+		struct container *c = &p->c[i];
+		if (c->phase == C_RUNNING) {
+			running++;
+		} else if (c->phase == C_TERMINATED) {
+			stopped++;
+			if (c->term.exit_code == 0)
+				succeeded++;
+		} else if (c->has_last) {
+			stopped++;
+		} else {
+			waiting++;
+		}
+	}
+	if (failed_init && !strcmp(policy, "Never"))
+		return PHASE_FAILED;
+	if (pending_init || failed_init || waiting > 0)
+		return PHASE_PENDING;
+	if (running > 0 && unknown == 0)
+		return PHASE_RUNNING;
+	if (running == 0 && stopped > 0 && unknown == 0) {
+		if (!strcmp(policy, "Always"))
+			return PHASE_RUNNING;
+		if (stopped == succeeded)
+			return PHASE_SUCCEEDED;
+		if (!strcmp(policy, "Never"))
+			return PHASE_FAILED;
+		return PHASE_RUNNING;
+	}
+	return PHASE_PENDING;
+}
+
+/* ---- sandbox ------------------------------------------------------------- */
+
+static char *pod_path(struct pod *p, const char *leaf)
+{
+	return xasprintf("%s/%s", p->rundir, leaf);
+}
+
+static int write_pod_files(struct backend *b, struct pod *p, char **err)
+{
+	const char *hostname = p->spec->hostname ? p->spec->hostname : p->name;
+	struct strbuf sb;
+	sb_init(&sb);
+	sb_puts(&sb, "# Kubernetes-managed hosts file (podfs).\n"
+		     "127.0.0.1\tlocalhost\n"
+		     "::1\tlocalhost ip6-localhost ip6-loopback\n"
+		     "fe00::0\tip6-localnet\n"
+		     "fe00::0\tip6-mcastprefix\n"
+		     "fe00::1\tip6-allnodes\n"
+		     "fe00::2\tip6-allrouters\n");
+	sb_printf(&sb, "127.0.1.1\t%s\n", hostname);
+	if (p->spec->nhost_aliases) {
+		sb_puts(&sb, "\n# Entries added by HostAliases.\n");
+		for (size_t i = 0; i < p->spec->nhost_aliases; i++) {
+			sb_puts(&sb, p->spec->host_aliases[i].ip);
+			for (size_t j = 0; j < p->spec->host_aliases[i].hostnames.n; j++)
+				sb_printf(&sb, "\t%s", p->spec->host_aliases[i].hostnames.v[j]);
+			sb_putc(&sb, '\n');
+		}
+	}
+	char *path = pod_path(p, "hosts");
+	int r = util_write_atomic(path, sb.buf, sb.len, 0644);
+	free(path);
+	sb_free(&sb);
+	if (r < 0)
+		goto fail;
+	char *hn = xasprintf("%s\n", hostname);
+	path = pod_path(p, "hostname");
+	r = util_write_atomic(path, hn, strlen(hn), 0644);
+	free(path);
+	free(hn);
+	if (r < 0)
+		goto fail;
+	/* No cluster DNS: ClusterFirst falls back to the node's resolver, as
+	 * the kubelet does without --cluster-dns. */
+	char *resolv = NULL;
+	size_t rlen = 0;
+	if (util_read_file("/etc/resolv.conf", 65536, &resolv, &rlen) < 0) {
+		resolv = xstrdup("");
+		rlen = 0;
+	}
+	path = pod_path(p, "resolv.conf");
+	r = util_write_atomic(path, resolv, rlen, 0644);
+	free(path);
+	free(resolv);
+	if (r < 0)
+		goto fail;
+	(void)b;
+	return 0;
+fail:
+	*err = xasprintf("write pod files in %s: %s", p->rundir, strerror(-r));
+	return r;
+}
+
+static void remove_cgroups(const char *parent)
+{
+	static const char *const ctrls[] = {"cpu",     "cpuacct", "cpu,cpuacct", "memory", "pids",
+					    "blkio",   "devices", "freezer",    "cpuset", "hugetlb",
+					    "net_cls", "net_prio", "net_cls,net_prio", "perf_event",
+					    "rdma",    "misc",    "systemd",    "unified", NULL};
+	for (size_t i = 0; ctrls[i]; i++) {
+		char *p = xasprintf("/sys/fs/cgroup/%s%s", ctrls[i], parent);
+		rmdir(p);
+		free(p);
+	}
+	char *p = xasprintf("/sys/fs/cgroup%s", parent); /* cgroup v2 */
+	rmdir(p);
+	free(p);
+}
+
+static char *cgroup_parent(struct pod *p)
+{
+	return xasprintf("/podfs/%s", p->uid);
+}
+
+/* Build the sandbox: run dir, pod files, /dev/shm, pinned netns, infra
+ * container (catatonit -P), pinned ipc and uts. Lock NOT held. */
+static int sandbox_create(struct backend *b, struct pod *p, char **err)
+{
+	int r = util_mkdir_p(p->rundir, 0711);
+	if (r < 0) {
+		*err = xasprintf("create %s: %s", p->rundir, strerror(-r));
+		return r;
+	}
+	if ((r = write_pod_files(b, p, err)) < 0)
+		return r;
+	char *shm = pod_path(p, "shm");
+	mkdir(shm, 0755);
+	umount2(shm, MNT_DETACH);
+	if (mount("shm", shm, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0) {
+		r = -errno;
+		*err = xasprintf("mount /dev/shm for the pod: %s", strerror(errno));
+		free(shm);
+		return r;
+	}
+	free(shm);
+	char *net = pod_path(p, "net");
+	ns_unpin(net);
+	if (!p->spec->host_network && (r = netns_create(net, err)) < 0) {
+		free(net);
+		return r;
+	}
+
+	char cid[40];
+	util_random_hex(cid);
+	char *bundle = xasprintf("%s/containers/%s", b->state_dir, cid);
+	util_mkdir_p(bundle, 0700);
+	char *cg = cgroup_parent(p);
+	char *hs = pod_path(p, "hostname"), *ho = pod_path(p, "hosts"), *rs = pod_path(p, "resolv.conf");
+	char *shm2 = pod_path(p, "shm");
+	struct oci_pod op = {
+		.hostname = p->spec->hostname ? p->spec->hostname : p->name,
+		.netns_path = p->spec->host_network ? NULL : net,
+		.hosts_path = ho,
+		.hostname_path = hs,
+		.resolv_path = rs,
+		.shm_path = shm2,
+		.cgroup_parent = cg,
+	};
+	char *json = oci_infra_config(&op, b->infra_rootfs, cid);
+	char *cfg = xasprintf("%s/config.json", bundle);
+	r = util_write_atomic(cfg, json, strlen(json), 0600);
+	free(cfg);
+	free(json);
+	free(cg);
+	free(hs);
+	free(ho);
+	free(rs);
+	free(shm2);
+	char *log = pod_path(p, "infra.log");
+	pid_t pid = 0;
+	if (r >= 0)
+		r = rt_create(&b->rt, cid, bundle, log, &pid, err);
+	else
+		*err = xasprintf("write infra config: %s", strerror(-r));
+	free(log);
+	if (r >= 0)
+		r = rt_start(&b->rt, cid, err);
+	free(bundle);
+	free(net);
+	if (r < 0)
+		return r;
+	char *ipc = pod_path(p, "ipc"), *uts = pod_path(p, "uts"), *pidns = pod_path(p, "pidns");
+	ns_unpin(ipc);
+	ns_unpin(uts);
+	ns_unpin(pidns);
+	r = ns_pin(pid, "ipc", ipc, err);
+	if (r >= 0)
+		r = ns_pin(pid, "uts", uts, err);
+	if (r >= 0)
+		r = ns_pin(pid, "pid", pidns, err);
+	free(ipc);
+	free(uts);
+	free(pidns);
+	memcpy(p->infra_cid, cid, sizeof(cid));
+	p->infra_pid = pid;
+	return r;
+}
+
+static void container_dir_remove(struct backend *b, const char *cid)
+{
+	if (!*cid)
+		return;
+	char *bundle = xasprintf("%s/containers/%s", b->state_dir, cid);
+	char *rootfs = xasprintf("%s/rootfs", bundle);
+	umount2(rootfs, MNT_DETACH);
+	util_rm_rf(bundle);
+	free(rootfs);
+	free(bundle);
+}
+
+/* Tear down the sandbox (lock NOT held). */
+static void sandbox_destroy(struct backend *b, struct pod *p)
+{
+	if (*p->infra_cid) {
+		rt_kill(&b->rt, p->infra_cid, SIGKILL, true, NULL);
+		rt_delete(&b->rt, p->infra_cid, NULL);
+		container_dir_remove(b, p->infra_cid);
+		char *ex = xasprintf("%s/%s", b->rt.exit_dir, p->infra_cid);
+		unlink(ex);
+		free(ex);
+	}
+	const char *pins[] = {"net", "ipc", "uts", "pidns"};
+	for (size_t i = 0; i < 4; i++) {
+		char *path = pod_path(p, pins[i]);
+		ns_unpin(path);
+		free(path);
+	}
+	char *shm = pod_path(p, "shm");
+	umount2(shm, MNT_DETACH);
+	free(shm);
+	util_rm_rf(p->rundir);
+	char *cg = cgroup_parent(p);
+	remove_cgroups(cg);
+	free(cg);
+	p->infra_cid[0] = '\0';
+	p->infra_pid = 0;
+	p->sandbox_ready = false;
+}
+
+/* ---- containers ---------------------------------------------------------- */
+
+struct start_result {
+	int r;
+	char *err;
+	const char *reason; /* waiting reason on failure, or NULL = StartError */
+	char cid[40];
+	pid_t pid;
+	char *image_id;
+	char **env;
+};
+
+static int mount_rootfs(const char *bundle, const struct image_info *img, char **err)
+{
+	char *rootfs = xasprintf("%s/rootfs", bundle), *upper = xasprintf("%s/upper", bundle),
+	     *work = xasprintf("%s/work", bundle);
+	mkdir(rootfs, 0755);
+	mkdir(upper, 0755);
+	mkdir(work, 0700);
+	struct strbuf opts;
+	sb_init(&opts);
+	sb_puts(&opts, "lowerdir=");
+	/* overlayfs lists the top layer first */
+	for (size_t i = img->nlayers; i-- > 0;)
+		sb_printf(&opts, "%s%s", img->layer_dirs[i], i ? ":" : "");
+	sb_printf(&opts, ",upperdir=%s,workdir=%s", upper, work);
+	int r = 0;
+	if (img->nlayers == 1) {
+		/* overlay needs two lowers without an upper, but one is fine with one */
+	}
+	if (mount("overlay", rootfs, "overlay", 0, opts.buf) < 0) {
+		r = -errno;
+		*err = xasprintf("mount the container's root file system: %s", strerror(errno));
+	}
+	sb_free(&opts);
+	free(rootfs);
+	free(upper);
+	free(work);
+	return r;
+}
+
+/* Create and start one container. Lock NOT held; reads only the spec
+ * (immutable while the pod runs) and fixed pod fields. */
+static void container_start(struct backend *b, struct pod *p, struct container *c, int attempt,
+			    struct start_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	struct image_info *img = NULL;
+	char *bundle = NULL, *json = NULL, *log = NULL;
+	char **args = NULL;
+	int r = image_lookup(b->images, c->spec->image, &img, &res->err);
+	if (r < 0) {
+		res->reason = r == -EINVAL ? "InvalidImageName" : "ErrImagePull";
+		goto out;
+	}
+	res->image_id = xstrdup(img->digest);
+	util_random_hex(res->cid);
+	bundle = xasprintf("%s/containers/%s", b->state_dir, res->cid);
+	if ((r = util_mkdir_p(bundle, 0700)) < 0) {
+		res->err = xasprintf("create %s: %s", bundle, strerror(-r));
+		goto out;
+	}
+	if ((r = mount_rootfs(bundle, img, &res->err)) < 0)
+		goto out;
+	char *rootfs = xasprintf("%s/rootfs", bundle);
+	struct oci_facts facts = {
+		.pod_name = p->name,
+		.namespace = p->spec->namespace,
+		.pod_uid = p->uid,
+		.node_name = b->node_name,
+		.service_account = p->spec->service_account_name ? p->spec->service_account_name
+								  : "default",
+		.pod_ip = "",
+		.host_ip = "",
+		.node_milli_cpu = b->node_milli_cpu,
+		.node_memory = b->node_memory,
+	};
+	r = oci_container_env(p->spec, c->spec, &img->config, &facts, &res->env, &res->err);
+	if (r < 0) {
+		res->reason = "CreateContainerConfigError";
+		free(rootfs);
+		goto out;
+	}
+	char *net = pod_path(p, "net"), *ipc = pod_path(p, "ipc"), *uts = pod_path(p, "uts"),
+	     *pidns = pod_path(p, "pidns"), *hs = pod_path(p, "hostname"),
+	     *ho = pod_path(p, "hosts"), *rs = pod_path(p, "resolv.conf"),
+	     *shm = pod_path(p, "shm"), *cg = cgroup_parent(p);
+	struct oci_pod op = {
+		.netns_path = p->spec->host_network ? NULL : net,
+		.ipc_path = ipc,
+		.uts_path = uts,
+		.pid_path = p->spec->share_process_namespace ? pidns : NULL,
+		.hosts_path = ho,
+		.hostname_path = hs,
+		.resolv_path = rs,
+		.shm_path = shm,
+		.cgroup_parent = cg,
+	};
+	/* volumes: emptyDir under the pod's state, hostPath as given */
+	const char **vpaths = xcalloc(p->spec->nvolumes + 1, sizeof(char *));
+	for (size_t i = 0; i < p->spec->nvolumes; i++) {
+		const struct spec_volume *v = &p->spec->volumes[i];
+		if (v->kind == SPEC_VOL_HOSTPATH) {
+			vpaths[i] = xstrdup(v->host_path);
+		} else {
+			char *d = xasprintf("%s/pods/%s/volumes/%s", b->state_dir, p->name, v->name);
+			util_mkdir_p(d, 0777);
+			vpaths[i] = d;
+		}
+	}
+	r = oci_container_config(&op, p->spec, c->spec, &img->config, rootfs, res->cid, res->env,
+				 vpaths, &json, &res->err);
+	for (size_t i = 0; i < p->spec->nvolumes; i++)
+		free((char *)vpaths[i]);
+	free(vpaths);
+	free(net);
+	free(ipc);
+	free(uts);
+	free(pidns);
+	free(hs);
+	free(ho);
+	free(rs);
+	free(shm);
+	free(cg);
+	free(rootfs);
+	if (r < 0) {
+		res->reason = "CreateContainerConfigError";
+		goto out;
+	}
+	char *cfg = xasprintf("%s/config.json", bundle);
+	r = util_write_atomic(cfg, json, strlen(json), 0600);
+	free(cfg);
+	if (r < 0) {
+		res->err = xasprintf("write config.json: %s", strerror(-r));
+		goto out;
+	}
+	char *dir = log_dir(b, p, c);
+	util_mkdir_p(dir, 0755);
+	log = xasprintf("%s/%d.log", dir, attempt);
+	free(dir);
+	unlink(log);
+	if ((r = rt_create(&b->rt, res->cid, bundle, log, &res->pid, &res->err)) < 0)
+		goto out;
+	if ((r = rt_start(&b->rt, res->cid, &res->err)) < 0)
+		goto out;
+out:
+	if (r < 0 && *res->cid && !res->reason) {
+		/* leave nothing of a failed start behind */
+		rt_delete(&b->rt, res->cid, NULL);
+		container_dir_remove(b, res->cid);
+	} else if (r < 0 && bundle) {
+		container_dir_remove(b, res->cid);
+	}
+	res->r = r < 0 ? r : 0;
+	image_info_free(img);
+	free(bundle);
+	free(json);
+	free(log);
+	oci_strv_free(args);
+}
+
+/* Restart decision, kubelet's ShouldContainerBeRestarted. */
+static bool should_restart(struct pod *p, struct container *c)
+{
+	if (p->deleting || p->pending)
+		return false;
+	if (c->phase != C_TERMINATED)
+		return c->phase == C_WAITING;
+	if (c->sidecar)
+		return true;
+	const char *policy = p->spec->restart_policy;
+	if (c->init)
+		return c->term.exit_code != 0 && strcmp(policy, "Never") != 0;
+	if (!strcmp(policy, "Never"))
+		return false;
+	if (!strcmp(policy, "OnFailure"))
+		return c->term.exit_code != 0;
+	return true;
+}
+
+static int64_t finished_mono(const struct cterm *t)
+{
+	struct timespec now;
+	realtime_now(&now);
+	int64_t ago = (int64_t)(now.tv_sec - t->finished_at.tv_sec) * 1000 +
+		      (now.tv_nsec - t->finished_at.tv_nsec) / 1000000;
+	return mono_ms() - (ago > 0 ? ago : 0);
+}
+
+/* CrashLoopBackOff: may C start now? If not, set the waiting state and the
+ * time to try again. Implements flowcontrol.Backoff as the kubelet uses it:
+ * the first restart is immediate, then 10 s, 20 s, ... 300 s; an entry
+ * idle for twice the maximum starts over. */
+static bool backoff_allows(struct backend *b, struct pod *p, struct container *c, int64_t *wake)
+{
+	int64_t max = scaled(b, BACKOFF_MAX_MS);
+	int64_t fin = finished_mono(&c->term);
+	int64_t now = mono_ms();
+	bool expired = c->backoff_ms > 0 && fin - c->backoff_updated_ms > 2 * max;
+	if (c->backoff_ms > 0 && !expired && now - fin < c->backoff_ms) {
+		int64_t at = fin + c->backoff_ms;
+		if (!*wake || at < *wake)
+			*wake = at;
+		if (!c->waiting_reason || strcmp(c->waiting_reason, "CrashLoopBackOff")) {
+			char *msg = xasprintf("back-off %llds restarting failed container=%s "
+					      "pod=%s_%s(%s)",
+					      (long long)((c->backoff_ms + 999) / 1000), c->name,
+					      p->name, p->spec->namespace, p->uid);
+			/* the last termination moves to lastState while waiting */
+			cterm_copy(&c->last, &c->term);
+			c->has_last = true;
+			set_waiting(c, "CrashLoopBackOff", msg);
+			free(msg);
+			pod_event(b, p, true, "BackOff", c->name,
+				  "Back-off restarting failed container %s in pod %s_%s(%s)", c->name,
+				  p->name, p->spec->namespace, p->uid);
+		}
+		return false;
+	}
+	if (c->backoff_ms == 0 || expired)
+		c->backoff_ms = scaled(b, BACKOFF_INITIAL_MS);
+	else
+		c->backoff_ms = c->backoff_ms * 2 > max ? max : c->backoff_ms * 2;
+	c->backoff_updated_ms = now;
+	return true;
+}
+
+/* Start C (lock held on entry and exit; dropped inside). */
+static void do_start(struct backend *b, struct pod *p, struct container *c)
+{
+	bool restart = c->ever_started;
+	int attempt = restart ? c->attempt + 1 : c->attempt;
+	if (restart && c->phase == C_TERMINATED) {
+		cterm_copy(&c->last, &c->term);
+		c->has_last = true;
+	}
+	char old_cid[40];
+	memcpy(old_cid, c->cid, sizeof(old_cid));
+	c->cid[0] = '\0';
+	pthread_mutex_unlock(&b->lock);
+	if (*old_cid) {
+		rt_delete(&b->rt, old_cid, NULL);
+		container_dir_remove(b, old_cid);
+		char *ex = xasprintf("%s/%s", b->rt.exit_dir, old_cid);
+		unlink(ex);
+		free(ex);
+	}
+	struct start_result res;
+	container_start(b, p, c, attempt, &res);
+	pthread_mutex_lock(&b->lock);
+	if (res.reason) {
+		/* not created: Waiting with the reason, retried later */
+		if (!c->waiting_reason || strcmp(c->waiting_reason, res.reason) ||
+		    !c->waiting_message || strcmp(c->waiting_message, res.err))
+			pod_event(b, p, true, !strcmp(res.reason, "ErrImagePull") ? "Failed" : "Failed",
+				  c->name, "Error: %s: %s", res.reason, res.err);
+		set_waiting(c, res.reason, res.err);
+		c->next_start_ms = mono_ms() + scaled(b, BACKOFF_INITIAL_MS);
+		free(res.err);
+		free(res.image_id);
+		oci_strv_free(res.env);
+		return;
+	}
+	if (restart) {
+		c->restart_count++;
+		plainlog_unwatch(b, &c->prevlog);
+		plainlog_reset(&c->prevlog);
+		c->prevlog = c->log;
+		c->prevlog.wd = -1;
+		plainlog_unwatch(b, &c->log);
+		memset(&c->log, 0, sizeof(c->log));
+		c->log.wd = -1;
+	}
+	c->attempt = attempt;
+	c->ever_started = true;
+	free(c->image_id);
+	c->image_id = res.image_id;
+	oci_strv_free(c->env);
+	c->env = res.env;
+	plainlog_open(b, p, c, &c->log, attempt);
+	plainlog_watch(b, &c->log);
+	if (res.r < 0) {
+		/* runc refused: the instance ended before it began (containerd's
+		 * StartError, exit code 128) */
+		cterm_clear(&c->term);
+		c->term.exit_code = 128;
+		c->term.reason = xstrdup("StartError");
+		c->term.message = res.err;
+		realtime_now(&c->term.started_at);
+		c->term.finished_at = c->term.started_at;
+		c->phase = C_TERMINATED;
+		c->ready = c->started = false;
+		pod_event(b, p, true, "Failed", c->name, "Error: %s", c->term.message);
+		return;
+	}
+	memcpy(c->cid, res.cid, sizeof(c->cid));
+	c->pid = res.pid;
+	c->phase = C_RUNNING;
+	realtime_now(&c->started_at);
+	free(c->waiting_reason);
+	free(c->waiting_message);
+	c->waiting_reason = c->waiting_message = NULL;
+	c->killing = false;
+	/* probes are the lifecycle module's; without them started and ready
+	 * follow running */
+	c->started = true;
+	c->ready = !c->init || c->sidecar;
+	pod_event(b, p, false, "Pulled", c->name,
+		  "Container image \"%s\" already present on machine", c->spec->image);
+	pod_event(b, p, false, "Created", c->name, "Created container %s", c->name);
+	pod_event(b, p, false, "Started", c->name, "Started container %s", c->name);
+}
+
+/* A container's exit, from conmon's exit file. Lock held. */
+static void container_exited(struct backend *b, struct pod *p, struct container *c, int code)
+{
+	char *bundle = xasprintf("%s/containers/%s", b->state_dir, c->cid);
+	bool oom = rt_oom_killed(bundle);
+	free(bundle);
+	cterm_clear(&c->term);
+	c->term.exit_code = code;
+	c->term.reason = xstrdup(oom ? "OOMKilled" : code == 0 ? "Completed" : "Error");
+	c->term.started_at = c->started_at;
+	realtime_now(&c->term.finished_at);
+	memcpy(c->term.cid, c->cid, sizeof(c->cid));
+	c->phase = C_TERMINATED;
+	c->ready = false;
+	c->started = false;
+	c->pid = 0;
+	plainlog_pump(&c->log);
+	announce(b, BC_MODIFIED, p->name, c->name, BF_LOGS);
+	(void)p;
+}
+
+/* ---- sync ---------------------------------------------------------------- */
+
+static bool any_running(struct pod *p)
+{
+	for (size_t i = 0; i < p->nc; i++)
+		if (p->c[i].phase == C_RUNNING)
+			return true;
+	return false;
+}
+
+static int64_t grace_ms(struct pod *p)
+{
+	int64_t g = (p->spec ? p->spec->termination_grace_seconds : 30) * 1000;
+	return g < MIN_GRACE_MS ? MIN_GRACE_MS : g;
+}
+
+/* Stop everything (deletion or replacement). Returns true when done. */
+static bool sync_terminate(struct backend *b, struct pod *p)
+{
+	int64_t now = mono_ms();
+	if (any_running(p)) {
+		if (!p->kill_deadline_ms) {
+			p->kill_deadline_ms = now + grace_ms(p);
+			for (size_t i = 0; i < p->nc; i++) {
+				struct container *c = &p->c[i];
+				if (c->phase != C_RUNNING || c->killing)
+					continue;
+				c->killing = true;
+				pod_event(b, p, false, "Killing", c->name, "Stopping container %s",
+					  c->name);
+				char cid[40];
+				memcpy(cid, c->cid, sizeof(cid));
+				pthread_mutex_unlock(&b->lock);
+				rt_kill(&b->rt, cid, SIGTERM, false, NULL);
+				pthread_mutex_lock(&b->lock);
+			}
+		} else if (now >= p->kill_deadline_ms) {
+			for (size_t i = 0; i < p->nc; i++) {
+				struct container *c = &p->c[i];
+				if (c->phase != C_RUNNING)
+					continue;
+				char cid[40];
+				memcpy(cid, c->cid, sizeof(cid));
+				pthread_mutex_unlock(&b->lock);
+				rt_kill(&b->rt, cid, SIGKILL, true, NULL);
+				pthread_mutex_lock(&b->lock);
+			}
+			p->kill_deadline_ms = now + 1000; /* and again, until gone */
+		}
+		p->wake_ms = p->kill_deadline_ms;
+		return false;
+	}
+	/* all stopped: remove containers and the sandbox */
+	char **cids = xcalloc(p->nc + 1, sizeof(char *));
+	for (size_t i = 0; i < p->nc; i++) {
+		struct container *c = &p->c[i];
+		plainlog_pump(&c->log);
+		plainlog_unwatch(b, &c->log);
+		cids[i] = xstrdup(*c->cid ? c->cid : c->term.cid);
+		c->cid[0] = '\0';
+	}
+	pthread_mutex_unlock(&b->lock);
+	for (size_t i = 0; i < p->nc; i++) {
+		if (*cids[i]) {
+			rt_delete(&b->rt, cids[i], NULL);
+			container_dir_remove(b, cids[i]);
+			char *ex = xasprintf("%s/%s", b->rt.exit_dir, cids[i]);
+			unlink(ex);
+			free(ex);
+		}
+		free(cids[i]);
+	}
+	free(cids);
+	sandbox_destroy(b, p);
+	pthread_mutex_lock(&b->lock);
+	p->kill_deadline_ms = 0;
+	return true;
+}
+
+static void pod_remove(struct backend *b, struct pod *p)
+{
+	for (size_t i = 0; i < b->npods; i++)
+		if (b->pods[i] == p) {
+			memmove(b->pods + i, b->pods + i + 1, (b->npods - i - 1) * sizeof(*b->pods));
+			b->npods--;
+			break;
+		}
+	podstore_remove(b, p->name);
+	announce(b, BC_POD_REMOVED, p->name, NULL, BF_SPEC);
+	p->gone = true;
+	pthread_cond_broadcast(&b->cond);
+	if (p->deleters == 0)
+		pod_free(p);
+}
+
+static void sync_pod(struct backend *b, struct pod *p)
+{
+	p->dirty = false;
+	p->wake_ms = 0;
+	if (p->deleting || p->pending) {
+		if (p->spec && !sync_terminate(b, p)) {
+			status_render_pod(b, p);
+			return;
+		}
+		if (p->deleting) {
+			pod_remove(b, p);
+			return;
+		}
+		/* replace: the old pod is gone, start the new one */
+		pod_event(b, p, false, "Replaced", NULL, "manifest changed; pod recreated");
+		pod_set_spec(p, p->pending, p->pending_yaml, p->pending_len);
+		p->pending = NULL;
+		p->pending_yaml = NULL;
+		util_random_hex(p->uid);
+		free(p->rundir);
+		p->rundir = xasprintf("%s/pods/%s", b->rt.run_dir, p->uid);
+		podstore_save_state(b, p);
+	}
+	if (!p->spec)
+		return;
+	if (p->phase == PHASE_SUCCEEDED || p->phase == PHASE_FAILED) {
+		status_render_pod(b, p);
+		return;
+	}
+	if (!p->has_start_time) {
+		realtime_now(&p->start_time);
+		p->has_start_time = true;
+	}
+	if (!p->sandbox_ready) {
+		char *err = NULL;
+		pthread_mutex_unlock(&b->lock);
+		sandbox_destroy(b, p); /* leftovers of an earlier try */
+		int r = sandbox_create(b, p, &err);
+		pthread_mutex_lock(&b->lock);
+		if (r < 0) {
+			pod_event(b, p, true, "FailedCreatePodSandBox", NULL,
+				  "Failed to create pod sandbox: %s", err);
+			free(err);
+			p->wake_ms = mono_ms() + scaled(b, BACKOFF_INITIAL_MS);
+			status_render_pod(b, p);
+			return;
+		}
+		p->sandbox_ready = true;
+		podstore_save_state(b, p);
+	}
+	int64_t wake = 0;
+	int64_t now = mono_ms();
+	/* init containers, in order; sidecars keep running */
+	bool init_done = true;
+	for (size_t i = 0; i < p->ninit; i++) {
+		struct container *c = &p->c[i];
+		if (c->sidecar) {
+			if (c->phase == C_RUNNING) {
+				if (c->started)
+					continue;
+				init_done = false;
+				break;
+			}
+		} else if (c->phase == C_TERMINATED && c->term.exit_code == 0) {
+			continue;
+		} else if (c->phase == C_RUNNING) {
+			init_done = false;
+			break;
+		}
+		init_done = false;
+		if (c->phase == C_TERMINATED && !should_restart(p, c))
+			break; /* failed with restartPolicy Never: the pod fails */
+		if (c->next_start_ms > now) {
+			if (!wake || c->next_start_ms < wake)
+				wake = c->next_start_ms;
+			break;
+		}
+		if (c->phase == C_TERMINATED && !backoff_allows(b, p, c, &wake))
+			break;
+		do_start(b, p, c);
+		if (c->phase == C_RUNNING && c->sidecar)
+			continue; /* the next init container may start */
+		break;
+	}
+	if (init_done) {
+		for (size_t i = p->ninit; i < p->nc; i++) {
+			struct container *c = &p->c[i];
+			if (c->phase == C_RUNNING)
+				continue;
+			if (c->phase == C_TERMINATED && !should_restart(p, c))
+				continue;
+			if (c->next_start_ms > now) {
+				if (!wake || c->next_start_ms < wake)
+					wake = c->next_start_ms;
+				continue;
+			}
+			if (c->phase == C_TERMINATED && !backoff_allows(b, p, c, &wake))
+				continue;
+			do_start(b, p, c);
+			if (p->deleting || p->pending)
+				break;
+		}
+	}
+	enum pod_phase ph = compute_phase(p);
+	if (ph != p->phase) {
+		p->phase = ph;
+		if (ph == PHASE_SUCCEEDED || ph == PHASE_FAILED) {
+			/* a finished pod keeps its containers' records; its sidecars
+			 * and sandbox are stopped */
+			for (size_t i = 0; i < p->nc; i++)
+				if (p->c[i].phase == C_RUNNING)
+					p->dirty = true;
+		}
+	}
+	if (wake && (!p->wake_ms || wake < p->wake_ms))
+		p->wake_ms = wake;
+	podstore_save_state(b, p);
+	status_render_pod(b, p);
+}
+
+/* ---- the supervisor loop -------------------------------------------------- */
+
+static void handle_exit_file(struct backend *b, const char *cid)
+{
+	for (size_t i = 0; i < b->npods; i++) {
+		struct pod *p = b->pods[i];
+		if (!strcmp(p->infra_cid, cid)) {
+			if (!p->deleting && !p->pending && p->sandbox_ready) {
+				/* the sandbox died: the kubelet makes a new one and
+				 * restarts every container */
+				pod_event(b, p, true, "SandboxChanged", NULL,
+					  "Pod sandbox changed, it will be killed and re-created.");
+				p->sandbox_ready = false;
+			}
+			p->dirty = true;
+			return;
+		}
+		for (size_t j = 0; j < p->nc; j++) {
+			struct container *c = &p->c[j];
+			if (strcmp(c->cid, cid) || c->phase != C_RUNNING)
+				continue;
+			int code;
+			if (rt_read_exit(&b->rt, cid, &code) < 0)
+				return;
+			container_exited(b, p, c, code);
+			p->dirty = true;
+			return;
+		}
+	}
+}
+
+static void handle_log_modify(struct backend *b, int wd)
+{
+	for (size_t i = 0; i < b->npods; i++) {
+		struct pod *p = b->pods[i];
+		for (size_t j = 0; j < p->nc; j++) {
+			struct container *c = &p->c[j];
+			if (c->log.wd == wd) {
+				if (plainlog_pump(&c->log)) {
+					announce(b, BC_MODIFIED, p->name, c->name, BF_LOGS);
+					if (c->spec == spec_default_container(p->spec))
+						announce(b, BC_MODIFIED, p->name, NULL, BF_LOGS);
+				}
+				return;
+			}
+		}
+	}
+}
+
+static void drain_inotify(struct backend *b)
+{
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	for (;;) {
+		ssize_t n = read(b->ino_fd, buf, sizeof(buf));
+		if (n <= 0)
+			return;
+		for (char *q = buf; q < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)q;
+			if (ev->wd == b->exit_wd && ev->len)
+				handle_exit_file(b, ev->name);
+			else if (ev->mask & IN_MODIFY)
+				handle_log_modify(b, ev->wd);
+			q += sizeof(*ev) + ev->len;
+		}
+	}
+}
+
+void *pod_supervisor(void *arg)
+{
+	struct backend *b = arg;
+	int64_t last_check = mono_ms();
+	pthread_mutex_lock(&b->lock);
+	for (size_t i = 0; i < b->npods; i++)
+		b->pods[i]->dirty = true;
+	while (!b->stop) {
+		drain_inotify(b);
+		int64_t now = mono_ms();
+		/* sync every pod that asked for it; a sync may remove pods */
+		bool again = true;
+		while (again && !b->stop) {
+			again = false;
+			for (size_t i = 0; i < b->npods; i++) {
+				struct pod *p = b->pods[i];
+				if (p->dirty || (p->wake_ms && p->wake_ms <= now)) {
+					sync_pod(b, p);
+					again = true;
+					drain_inotify(b);
+					now = mono_ms();
+					break;
+				}
+			}
+		}
+		status_render_node(b);
+		if (mono_ms() - last_check >= 2000) {
+			pod_check_exits(b);
+			last_check = mono_ms();
+		}
+		int64_t next = 0;
+		for (size_t i = 0; i < b->npods; i++)
+			if (b->pods[i]->wake_ms && (!next || b->pods[i]->wake_ms < next))
+				next = b->pods[i]->wake_ms;
+		int timeout = 2000; /* also a periodic check, as the kubelet resyncs */
+		if (next) {
+			int64_t d = next - mono_ms();
+			timeout = d < 0 ? 0 : d < timeout ? (int)d : timeout;
+		}
+		pthread_mutex_unlock(&b->lock);
+		struct pollfd pf[2] = {{.fd = b->wake_fd, .events = POLLIN},
+				       {.fd = b->ino_fd, .events = POLLIN}};
+		poll(pf, 2, timeout);
+		if (pf[0].revents & POLLIN) {
+			uint64_t v;
+			if (read(b->wake_fd, &v, sizeof(v)) < 0) {
+				/* spurious */
+			}
+		}
+		pthread_mutex_lock(&b->lock);
+	}
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+void pod_install_spec(struct pod *p, struct spec_pod *spec, char *yaml, size_t len)
+{
+	pod_set_spec(p, spec, yaml, len);
+}
+
+/* After a podfs restart: what happened to each container while we were
+ * away? conmon's exit files say who exited (and with what); runc says who
+ * still runs. Lock held. */
+static void pod_reconcile(struct backend *b, struct pod *p)
+{
+	for (size_t i = 0; i < p->nc; i++) {
+		struct container *c = &p->c[i];
+		if (c->ever_started) {
+			plainlog_open(b, p, c, &c->log, c->attempt);
+			if (c->attempt > 0 && c->restart_count > 0)
+				plainlog_open(b, p, c, &c->prevlog, c->attempt - 1);
+		}
+		if (c->phase != C_RUNNING || !*c->cid)
+			continue;
+		int code;
+		if (rt_read_exit(&b->rt, c->cid, &code) == 0) {
+			container_exited(b, p, c, code);
+			continue;
+		}
+		pid_t pid = 0;
+		char *state = rt_state(&b->rt, c->cid, &pid);
+		if (state && (!strcmp(state, "running") || !strcmp(state, "created"))) {
+			plainlog_watch(b, &c->log);
+			plainlog_pump(&c->log);
+		} else {
+			/* gone without a trace: the kubelet's ContainerStatusUnknown */
+			cterm_clear(&c->term);
+			c->term.exit_code = 137;
+			c->term.reason = xstrdup("ContainerStatusUnknown");
+			c->term.message = xstrdup("The container could not be located when the pod "
+						  "was terminated/deleted");
+			c->term.started_at = c->started_at;
+			realtime_now(&c->term.finished_at);
+			memcpy(c->term.cid, c->cid, sizeof(c->cid));
+			c->phase = C_TERMINATED;
+			c->ready = c->started = false;
+		}
+		free(state);
+	}
+	if (p->sandbox_ready && *p->infra_cid) {
+		pid_t pid = 0;
+		char *state = rt_state(&b->rt, p->infra_cid, &pid);
+		if (!state || strcmp(state, "running")) {
+			pod_event(b, p, true, "SandboxChanged", NULL,
+				  "Pod sandbox changed, it will be killed and re-created.");
+			p->sandbox_ready = false;
+		}
+		free(state);
+	}
+	p->dirty = true;
+}
+
+int pod_load_all(struct backend *b, char **err)
+{
+	char *dir = xasprintf("%s/pods", b->state_dir);
+	util_mkdir_p(dir, 0700);
+	DIR *d = opendir(dir);
+	if (!d) {
+		*err = xasprintf("open %s: %s", dir, strerror(errno));
+		free(dir);
+		return -errno;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !spec_is_dns1123_label(de->d_name))
+			continue;
+		struct pod *p = NULL;
+		char *e = NULL;
+		if (podstore_load(b, de->d_name, &p, &e) < 0) {
+			fprintf(stderr, "podfs: skipping pod %s: %s\n", de->d_name, e ? e : "");
+			free(e);
+			continue;
+		}
+		if (b->npods == b->cappods) {
+			b->cappods = b->cappods ? b->cappods * 2 : 16;
+			b->pods = xrealloc(b->pods, b->cappods * sizeof(*b->pods));
+		}
+		b->pods[b->npods++] = p;
+		pod_reconcile(b, p);
+		status_render_pod(b, p);
+	}
+	closedir(d);
+	free(dir);
+	return 0;
+}
+
+/* Exit files are also checked on the periodic pass, in case an inotify
+ * event was lost (the queue overflowed). Lock held. */
+void pod_check_exits(struct backend *b)
+{
+	for (size_t i = 0; i < b->npods; i++) {
+		struct pod *p = b->pods[i];
+		for (size_t j = 0; j < p->nc; j++) {
+			struct container *c = &p->c[j];
+			int code;
+			if (c->phase == C_RUNNING && *c->cid && rt_read_exit(&b->rt, c->cid, &code) == 0) {
+				container_exited(b, p, c, code);
+				p->dirty = true;
+			}
+		}
+	}
+}

@@ -1,0 +1,179 @@
+/* pod.h: the backend's model of pods and containers, shared by the
+ * lifecycle (pod.c), persistence (podstore.c) and rendering (status.c).
+ * Internal to backend/: fs/ sees only backend.h.
+ *
+ * Locking: one mutex, backend.lock, guards the pod table and everything in
+ * it. FUSE threads only read rendered snapshots and post requests (a new
+ * spec, a deletion); the supervisor thread alone changes runtime state, and
+ * it drops the lock around slow runtime calls (runc, conmon). */
+#ifndef PODFS_POD_H
+#define PODFS_POD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "backend/backend.h"
+#include "backend/image.h"
+#include "backend/runtime.h"
+#include "backend/spec.h"
+
+enum pod_phase { PHASE_NONE, PHASE_PENDING, PHASE_RUNNING, PHASE_SUCCEEDED, PHASE_FAILED };
+
+/* A terminated container instance (state.terminated / lastState). */
+struct cterm {
+	int exit_code;
+	char *reason; /* Completed, Error, OOMKilled, StartError */
+	char *message;
+	struct timespec started_at, finished_at;
+	char cid[40];
+};
+
+enum cphase { C_WAITING, C_RUNNING, C_TERMINATED };
+
+/* A log file being converted from conmon's CRI format to plain text. */
+struct plainlog {
+	char *cri_path, *plain_path;
+	off_t cri_off; /* bytes of the CRI log consumed */
+	size_t plain_size;
+	struct timespec mtime;
+	int wd; /* inotify watch on the CRI log, -1 when none */
+	char *partial; /* a CRI line read without its newline yet */
+	size_t partial_len;
+};
+
+struct container {
+	const struct spec_container *spec; /* into pod->spec */
+	char *name;
+	bool init, sidecar;
+	enum cphase phase;
+	char *waiting_reason, *waiting_message;
+	struct timespec started_at; /* running */
+	struct cterm term; /* when C_TERMINATED */
+	bool has_last;
+	struct cterm last;
+	int restart_count;
+	int attempt; /* instance number; logs/<name>/<attempt>.log */
+	bool ever_started;
+	bool ready, started;
+	char cid[40]; /* current instance, "" if none */
+	pid_t pid;
+	char *image_ref, *image_id;
+	char **env; /* the environment it got, for the env file */
+	/* CrashLoopBackOff, as kubelet's flowcontrol.Backoff */
+	int64_t backoff_ms, backoff_updated_ms;
+	int64_t next_start_ms; /* monotonic; 0 = now */
+	bool killing; /* SIGTERM sent */
+	struct plainlog log, prevlog;
+};
+
+struct event {
+	struct timespec when;
+	bool warning;
+	char *reason, *object, *message;
+	int count;
+};
+
+struct pod {
+	char *name;
+	char uid[40];
+	struct timespec created;
+	/* the applied manifest */
+	char *spec_yaml;
+	size_t spec_len;
+	struct timespec spec_mtime;
+	struct spec_pod *spec;
+	/* a manifest waiting for the old pod to stop */
+	char *pending_yaml;
+	size_t pending_len;
+	struct spec_pod *pending;
+	struct container *c;
+	size_t nc; /* init containers first */
+	size_t ninit;
+	enum pod_phase phase;
+	char *reason, *message;
+	struct timespec start_time;
+	bool has_start_time;
+	/* sandbox */
+	char infra_cid[40];
+	pid_t infra_pid;
+	bool sandbox_ready;
+	char *rundir; /* RUN/pods/<uid> */
+	/* deletion */
+	bool deleting;
+	int64_t kill_deadline_ms;
+	bool gone;
+	int deleters; /* threads waiting in backend_pod_delete */
+	char *apply_error; /* the last refused manifest's errors */
+	/* events */
+	struct event *ev;
+	size_t nev;
+	struct timespec events_mtime;
+	size_t events_size;
+	/* rendered */
+	char *r_status, *r_json, *r_phase;
+	struct timespec r_mtime;
+	char *saved_state; /* the last state.json written, to skip rewrites */
+	int64_t wake_ms; /* supervisor: sync again at this time (0 = none) */
+	bool dirty; /* supervisor: sync soon */
+};
+
+struct backend {
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* signalled when a pod goes */
+	char *state_dir, *node_name;
+	double backoff_scale;
+	struct rt rt;
+	struct image_store *images;
+	char *infra_rootfs;
+	struct pod **pods;
+	size_t npods, cappods;
+	int wake_fd; /* eventfd: wake the supervisor */
+	int ino_fd; /* inotify: exit dir and logs */
+	int exit_wd;
+	pthread_t thread;
+	bool stop;
+	backend_change_cb change_cb;
+	void *change_arg;
+	/* node-wide renders */
+	char *r_ps, *r_node;
+	struct timespec r_ps_mtime, r_node_mtime;
+	int64_t node_milli_cpu, node_memory;
+	struct timespec boot;
+};
+
+/* pod.c */
+struct pod *pod_find(struct backend *b, const char *name);
+void pod_wake(struct backend *b);
+void *pod_supervisor(void *arg);
+int pod_load_all(struct backend *b, char **err);
+void pod_check_exits(struct backend *b);
+void pod_free(struct pod *p);
+/* Give an empty pod its spec (owned) and container table. */
+void pod_install_spec(struct pod *p, struct spec_pod *spec, char *yaml, size_t len);
+void pod_event(struct backend *b, struct pod *p, bool warning, const char *reason,
+	       const char *object, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* status.c: re-render a pod's status files and the node files; returns
+ * true (and calls the change callback) when something changed. Lock held. */
+void status_render_pod(struct backend *b, struct pod *p);
+void status_render_node(struct backend *b);
+char *status_events_text(const struct pod *p);
+char *status_container_text(const struct pod *p, const struct container *c);
+const char *status_phase_name(enum pod_phase ph);
+void status_timefmt(const struct timespec *ts, char *buf, size_t len);
+
+/* podstore.c: the durable per-pod state (STATE/pods/NAME/). */
+int podstore_save_spec(struct backend *b, const char *name, const char *buf, size_t len,
+		       char **err);
+int podstore_save_state(struct backend *b, struct pod *p);
+int podstore_load(struct backend *b, const char *name, struct pod **out, char **err);
+void podstore_remove(struct backend *b, const char *name);
+char *podstore_pod_dir(struct backend *b, const char *name);
+
+int64_t mono_ms(void);
+void realtime_now(struct timespec *ts);
+
+#endif

@@ -1,0 +1,261 @@
+/* podstore.c: what survives podfs: STATE/pods/NAME/spec.yaml (the manifest
+ * as applied, byte for byte) and STATE/pods/NAME/state.json (uid, container
+ * instances, restart counts, last terminations, back-off, events). Both are
+ * written to a temporary file, fsynced and renamed, so a crash leaves the
+ * old or the new version, never a torn one. */
+#include "backend/pod.h"
+#include "backend/util.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+#include <sys/stat.h>
+
+char *podstore_pod_dir(struct backend *b, const char *name)
+{
+	return xasprintf("%s/pods/%s", b->state_dir, name);
+}
+
+int podstore_save_spec(struct backend *b, const char *name, const char *buf, size_t len,
+		       char **err)
+{
+	char *dir = podstore_pod_dir(b, name);
+	int r = util_mkdir_p(dir, 0700);
+	char *path = xasprintf("%s/spec.yaml", dir);
+	if (r == 0)
+		r = util_write_atomic(path, buf, len, 0600);
+	if (r < 0 && err)
+		*err = xasprintf("store %s: %s", path, strerror(-r));
+	free(path);
+	free(dir);
+	return r;
+}
+
+static json_t *ts_json(const struct timespec *ts)
+{
+	return json_pack("[I,I]", (json_int_t)ts->tv_sec, (json_int_t)ts->tv_nsec);
+}
+
+static void ts_from(json_t *j, struct timespec *ts)
+{
+	if (json_is_array(j) && json_array_size(j) == 2) {
+		ts->tv_sec = (time_t)json_integer_value(json_array_get(j, 0));
+		ts->tv_nsec = (long)json_integer_value(json_array_get(j, 1));
+	}
+}
+
+static json_t *term_json(const struct cterm *t)
+{
+	json_t *o = json_pack("{s:i,s:s,s:o,s:o,s:s}", "exitCode", t->exit_code, "reason",
+			      t->reason ? t->reason : "", "startedAt", ts_json(&t->started_at),
+			      "finishedAt", ts_json(&t->finished_at), "cid", t->cid);
+	if (t->message)
+		json_object_set_new(o, "message", json_string(t->message));
+	return o;
+}
+
+static void term_from(json_t *o, struct cterm *t)
+{
+	if (!json_is_object(o))
+		return;
+	t->exit_code = (int)json_integer_value(json_object_get(o, "exitCode"));
+	const char *r = json_string_value(json_object_get(o, "reason"));
+	t->reason = r && *r ? xstrdup(r) : NULL;
+	const char *m = json_string_value(json_object_get(o, "message"));
+	t->message = m ? xstrdup(m) : NULL;
+	ts_from(json_object_get(o, "startedAt"), &t->started_at);
+	ts_from(json_object_get(o, "finishedAt"), &t->finished_at);
+	const char *cid = json_string_value(json_object_get(o, "cid"));
+	snprintf(t->cid, sizeof(t->cid), "%s", cid ? cid : "");
+}
+
+int podstore_save_state(struct backend *b, struct pod *p)
+{
+	if (!p->spec)
+		return 0;
+	json_t *cs = json_array();
+	struct timespec now;
+	realtime_now(&now);
+	int64_t mono = mono_ms();
+	for (size_t i = 0; i < p->nc; i++) {
+		struct container *c = &p->c[i];
+		/* back-off times are monotonic; store them as wall-clock */
+		int64_t upd = c->backoff_updated_ms
+				      ? (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 -
+						(mono - c->backoff_updated_ms)
+				      : 0;
+		json_t *o = json_pack("{s:s,s:i,s:i,s:s,s:i,s:b,s:o,s:I,s:I,s:s}", "name", c->name,
+				      "attempt", c->attempt, "restartCount", c->restart_count, "cid",
+				      c->cid, "phase", (int)c->phase, "everStarted", c->ever_started,
+				      "startedAt", ts_json(&c->started_at), "backoffMs",
+				      (json_int_t)c->backoff_ms, "backoffUpdated", (json_int_t)upd,
+				      "imageID", c->image_id ? c->image_id : "");
+		json_object_set_new(o, "pid", json_integer(c->pid));
+		if (c->phase == C_TERMINATED)
+			json_object_set_new(o, "term", term_json(&c->term));
+		if (c->has_last)
+			json_object_set_new(o, "last", term_json(&c->last));
+		if (c->waiting_reason)
+			json_object_set_new(o, "waitingReason", json_string(c->waiting_reason));
+		if (c->waiting_message)
+			json_object_set_new(o, "waitingMessage", json_string(c->waiting_message));
+		json_array_append_new(cs, o);
+	}
+	json_t *ev = json_array();
+	size_t from = p->nev > 200 ? p->nev - 200 : 0;
+	for (size_t i = from; i < p->nev; i++)
+		json_array_append_new(ev, json_pack("{s:o,s:b,s:s,s:s,s:s}", "when",
+						    ts_json(&p->ev[i].when), "warning",
+						    p->ev[i].warning, "reason", p->ev[i].reason,
+						    "object", p->ev[i].object, "message",
+						    p->ev[i].message));
+	json_t *root = json_pack("{s:s,s:o,s:o,s:s,s:i,s:b,s:i,s:b,s:o,s:o}", "uid", p->uid,
+				 "created", ts_json(&p->created), "startTime",
+				 ts_json(&p->start_time), "infraCid", p->infra_cid, "infraPid",
+				 (int)p->infra_pid, "sandboxReady", p->sandbox_ready, "phase",
+				 (int)p->phase, "hasStartTime", p->has_start_time, "containers", cs,
+				 "events", ev);
+	if (p->reason)
+		json_object_set_new(root, "reason", json_string(p->reason));
+	if (p->message)
+		json_object_set_new(root, "message", json_string(p->message));
+	char *text = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	if (p->saved_state && !strcmp(p->saved_state, text)) {
+		free(text);
+		return 0;
+	}
+	char *dir = podstore_pod_dir(b, p->name);
+	char *path = xasprintf("%s/state.json", dir);
+	int r = util_write_atomic(path, text, strlen(text), 0600);
+	free(path);
+	free(dir);
+	free(p->saved_state);
+	p->saved_state = text;
+	return r;
+}
+
+int podstore_load(struct backend *b, const char *name, struct pod **out, char **err)
+{
+	char *dir = podstore_pod_dir(b, name);
+	char *sp = xasprintf("%s/spec.yaml", dir), *st = xasprintf("%s/state.json", dir);
+	free(dir);
+	char *yaml = NULL, *state = NULL;
+	size_t ylen = 0, slen = 0;
+	struct pod *p = xcalloc(1, sizeof(*p));
+	p->name = xstrdup(name);
+	realtime_now(&p->created);
+	util_random_hex(p->uid);
+	int r = util_read_file(sp, 2 * 1024 * 1024, &yaml, &ylen);
+	struct spec_pod *spec = NULL;
+	if (r == 0) {
+		struct diag_list errs = {0};
+		if (spec_parse(yaml, ylen, &spec, &errs) < 0) {
+			/* stored specs were valid when applied; a newer podfs may be
+			 * stricter: keep the slot, say why */
+			char *e = diag_format_all(&errs, sp);
+			p->apply_error = e;
+			free(yaml);
+			yaml = NULL;
+		}
+		diag_list_free(&errs);
+	}
+	pod_install_spec(p, spec, yaml, ylen);
+	if (util_read_file(st, 16 * 1024 * 1024, &state, &slen) == 0 && spec) {
+		json_error_t je;
+		json_t *root = json_loads(state, 0, &je);
+		if (root) {
+			const char *uid = json_string_value(json_object_get(root, "uid"));
+			if (uid)
+				snprintf(p->uid, sizeof(p->uid), "%s", uid);
+			ts_from(json_object_get(root, "created"), &p->created);
+			ts_from(json_object_get(root, "startTime"), &p->start_time);
+			p->has_start_time = json_is_true(json_object_get(root, "hasStartTime"));
+			const char *ic = json_string_value(json_object_get(root, "infraCid"));
+			snprintf(p->infra_cid, sizeof(p->infra_cid), "%s", ic ? ic : "");
+			p->infra_pid = (pid_t)json_integer_value(json_object_get(root, "infraPid"));
+			p->sandbox_ready = json_is_true(json_object_get(root, "sandboxReady"));
+			p->phase = (enum pod_phase)json_integer_value(json_object_get(root, "phase"));
+			const char *rs = json_string_value(json_object_get(root, "reason"));
+			p->reason = rs ? xstrdup(rs) : NULL;
+			const char *ms = json_string_value(json_object_get(root, "message"));
+			p->message = ms ? xstrdup(ms) : NULL;
+			struct timespec now;
+			realtime_now(&now);
+			int64_t now_ms_real = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+			size_t i;
+			json_t *o;
+			json_array_foreach(json_object_get(root, "containers"), i, o)
+			{
+				const char *cn = json_string_value(json_object_get(o, "name"));
+				struct container *c = NULL;
+				for (size_t k = 0; cn && k < p->nc; k++)
+					if (!strcmp(p->c[k].name, cn))
+						c = &p->c[k];
+				if (!c)
+					continue;
+				c->attempt = (int)json_integer_value(json_object_get(o, "attempt"));
+				c->restart_count =
+					(int)json_integer_value(json_object_get(o, "restartCount"));
+				const char *cid = json_string_value(json_object_get(o, "cid"));
+				snprintf(c->cid, sizeof(c->cid), "%s", cid ? cid : "");
+				c->phase = (enum cphase)json_integer_value(json_object_get(o, "phase"));
+				c->ever_started = json_is_true(json_object_get(o, "everStarted"));
+				c->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
+				ts_from(json_object_get(o, "startedAt"), &c->started_at);
+				c->backoff_ms = json_integer_value(json_object_get(o, "backoffMs"));
+				int64_t upd = json_integer_value(json_object_get(o, "backoffUpdated"));
+				c->backoff_updated_ms = upd ? mono_ms() - (now_ms_real - upd) : 0;
+				const char *iid = json_string_value(json_object_get(o, "imageID"));
+				free(c->image_id);
+				c->image_id = iid && *iid ? xstrdup(iid) : NULL;
+				term_from(json_object_get(o, "term"), &c->term);
+				if (json_object_get(o, "last")) {
+					term_from(json_object_get(o, "last"), &c->last);
+					c->has_last = true;
+				}
+				free(c->waiting_reason);
+				free(c->waiting_message);
+				const char *wr = json_string_value(json_object_get(o, "waitingReason"));
+				const char *wm = json_string_value(json_object_get(o, "waitingMessage"));
+				c->waiting_reason = wr ? xstrdup(wr) : NULL;
+				c->waiting_message = wm ? xstrdup(wm) : NULL;
+				if (c->phase == C_RUNNING) {
+					c->started = true;
+					c->ready = !c->init || c->sidecar;
+				}
+			}
+			json_array_foreach(json_object_get(root, "events"), i, o)
+			{
+				p->ev = xrealloc(p->ev, (p->nev + 1) * sizeof(*p->ev));
+				struct event *e = &p->ev[p->nev++];
+				memset(e, 0, sizeof(*e));
+				ts_from(json_object_get(o, "when"), &e->when);
+				e->warning = json_is_true(json_object_get(o, "warning"));
+				const char *s1 = json_string_value(json_object_get(o, "reason"));
+				const char *s2 = json_string_value(json_object_get(o, "object"));
+				const char *s3 = json_string_value(json_object_get(o, "message"));
+				e->reason = xstrdup(s1 ? s1 : "");
+				e->object = xstrdup(s2 ? s2 : "");
+				e->message = xstrdup(s3 ? s3 : "");
+				e->count = 1;
+				p->events_mtime = e->when;
+			}
+			json_decref(root);
+		}
+	}
+	free(state);
+	free(sp);
+	free(st);
+	p->rundir = xasprintf("%s/pods/%s", b->rt.run_dir, p->uid);
+	*out = p;
+	(void)err;
+	return 0;
+}
+
+void podstore_remove(struct backend *b, const char *name)
+{
+	char *dir = podstore_pod_dir(b, name);
+	util_rm_rf(dir);
+	free(dir);
+}

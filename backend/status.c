@@ -1,0 +1,544 @@
+/* status.c: a pod's state rendered as the files users read: status.json
+ * (Kubernetes' PodStatus field names), status (the same document as YAML),
+ * phase, events, containers/C/status, and the node-wide ps and node files.
+ * Rendering happens when state changes, so reads are served from memory;
+ * a changed rendering is announced to watchers. */
+#include "backend/pod.h"
+#include "backend/quantity.h"
+#include "backend/util.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+const char *status_phase_name(enum pod_phase ph)
+{
+	switch (ph) {
+	case PHASE_PENDING:
+		return "Pending";
+	case PHASE_RUNNING:
+		return "Running";
+	case PHASE_SUCCEEDED:
+		return "Succeeded";
+	case PHASE_FAILED:
+		return "Failed";
+	default:
+		return "";
+	}
+}
+
+void status_timefmt(const struct timespec *ts, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t t = ts->tv_sec;
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_t *jtime(const struct timespec *ts)
+{
+	char buf[40];
+	status_timefmt(ts, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *term_json(const struct cterm *t)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "exitCode", json_integer(t->exit_code));
+	if (t->exit_code > 128 && t->exit_code < 128 + 65)
+		json_object_set_new(o, "signal", json_integer(t->exit_code - 128));
+	if (t->reason)
+		json_object_set_new(o, "reason", json_string(t->reason));
+	if (t->message)
+		json_object_set_new(o, "message", json_string(t->message));
+	json_object_set_new(o, "startedAt", jtime(&t->started_at));
+	json_object_set_new(o, "finishedAt", jtime(&t->finished_at));
+	if (*t->cid)
+		json_object_set_new(o, "containerID", json_sprintf("runc://%s", t->cid));
+	return o;
+}
+
+static json_t *container_json(const struct pod *p, const struct container *c)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(c->name));
+	json_t *state = json_object();
+	if (c->phase == C_RUNNING) {
+		json_object_set_new(state, "running", json_pack("{s:o}", "startedAt",
+								 jtime(&c->started_at)));
+	} else if (c->phase == C_TERMINATED) {
+		json_object_set_new(state, "terminated", term_json(&c->term));
+	} else {
+		json_t *w = json_object();
+		if (c->waiting_reason)
+			json_object_set_new(w, "reason", json_string(c->waiting_reason));
+		if (c->waiting_message)
+			json_object_set_new(w, "message", json_string(c->waiting_message));
+		json_object_set_new(state, "waiting", w);
+	}
+	json_object_set_new(o, "state", state);
+	json_t *last = json_object();
+	if (c->has_last)
+		json_object_set_new(last, "terminated", term_json(&c->last));
+	json_object_set_new(o, "lastState", last);
+	json_object_set_new(o, "ready", json_boolean(c->ready));
+	json_object_set_new(o, "restartCount", json_integer(c->restart_count));
+	json_object_set_new(o, "started", json_boolean(c->started));
+	json_object_set_new(o, "image", json_string(c->spec->image));
+	json_object_set_new(o, "imageID", json_string(c->image_id ? c->image_id : ""));
+	if (*c->cid)
+		json_object_set_new(o, "containerID", json_sprintf("runc://%s", c->cid));
+	(void)p;
+	return o;
+}
+
+static json_t *condition(const char *type, bool ok, const char *reason, const char *message,
+			 const struct timespec *when)
+{
+	json_t *o = json_pack("{s:s,s:s}", "type", type, "status", ok ? "True" : "False");
+	if (reason)
+		json_object_set_new(o, "reason", json_string(reason));
+	if (message)
+		json_object_set_new(o, "message", json_string(message));
+	json_object_set_new(o, "lastTransitionTime", jtime(when));
+	return o;
+}
+
+/* Kubelet's conditions, in its order. */
+static json_t *conditions_json(const struct pod *p)
+{
+	json_t *a = json_array();
+	const struct timespec *t = p->has_start_time ? &p->start_time : &p->created;
+	bool terminal = p->phase == PHASE_SUCCEEDED || p->phase == PHASE_FAILED;
+	json_array_append_new(a, condition("PodReadyToStartContainers", p->sandbox_ready, NULL,
+					   NULL, t));
+	/* Initialized */
+	bool app_started = false;
+	for (size_t i = p->ninit; i < p->nc; i++)
+		if (p->c[i].ever_started)
+			app_started = true;
+	struct strbuf inc;
+	sb_init(&inc);
+	for (size_t i = 0; i < p->ninit; i++) {
+		const struct container *c = &p->c[i];
+		bool done = c->sidecar ? c->started
+				       : (c->phase == C_TERMINATED && c->term.exit_code == 0);
+		if (!done)
+			sb_printf(&inc, "%s%s", inc.len ? " " : "", c->name);
+	}
+	if (inc.len && !app_started) {
+		char *m = xasprintf("containers with incomplete status: [%s]", inc.buf);
+		json_array_append_new(a, condition("Initialized", false, "ContainersNotInitialized", m, t));
+		free(m);
+	} else {
+		json_array_append_new(a, condition("Initialized", true,
+						   p->phase == PHASE_SUCCEEDED ? "PodCompleted" : NULL,
+						   NULL, t));
+	}
+	sb_free(&inc);
+	/* ContainersReady and Ready */
+	struct strbuf unready;
+	sb_init(&unready);
+	for (size_t i = 0; i < p->nc; i++) {
+		const struct container *c = &p->c[i];
+		if (c->init && !c->sidecar)
+			continue;
+		if (!c->ready)
+			sb_printf(&unready, "%s%s", unready.len ? " " : "", c->name);
+	}
+	json_t *cr, *rd;
+	if (terminal) {
+		const char *why = p->phase == PHASE_SUCCEEDED ? "PodCompleted" : "PodFailed";
+		cr = condition("ContainersReady", false, why, NULL, t);
+		rd = condition("Ready", false, why, NULL, t);
+	} else if (unready.len || p->deleting) {
+		char *m = xasprintf("containers with unready status: [%s]", unready.buf ? unready.buf : "");
+		cr = condition("ContainersReady", false, "ContainersNotReady", m, t);
+		rd = condition("Ready", false, "ContainersNotReady", m, t);
+		free(m);
+	} else {
+		cr = condition("ContainersReady", true, NULL, NULL, t);
+		rd = condition("Ready", true, NULL, NULL, t);
+	}
+	sb_free(&unready);
+	json_array_append_new(a, rd);
+	json_array_append_new(a, cr);
+	json_array_append_new(a, condition("PodScheduled", true, NULL, NULL, &p->created));
+	return a;
+}
+
+static const char *qos_class(const struct spec_pod *s)
+{
+	bool any = false, all_guaranteed = true;
+	for (size_t i = 0; i < s->ninit + s->ncont; i++) {
+		const struct spec_container *c = i < s->ninit ? &s->init_containers[i]
+							      : &s->containers[i - s->ninit];
+		const struct spec_resources *r = &c->resources;
+		if (r->requests.has_cpu || r->requests.has_memory || r->limits.has_cpu ||
+		    r->limits.has_memory)
+			any = true;
+		if (!(r->limits.has_cpu && r->limits.has_memory && r->requests.has_cpu &&
+		      r->requests.has_memory && r->limits.cpu_milli == r->requests.cpu_milli &&
+		      r->limits.memory == r->requests.memory && r->limits.cpu_milli > 0 &&
+		      r->limits.memory > 0))
+			all_guaranteed = false;
+	}
+	return !any ? "BestEffort" : all_guaranteed ? "Guaranteed" : "Burstable";
+}
+
+static json_t *pod_status_json(struct backend *b, const struct pod *p)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "phase", json_string(p->spec ? status_phase_name(p->phase) : ""));
+	if (p->reason)
+		json_object_set_new(o, "reason", json_string(p->reason));
+	if (p->message)
+		json_object_set_new(o, "message", json_string(p->message));
+	if (p->apply_error)
+		json_object_set_new(o, "lastApplyError", json_string(p->apply_error));
+	if (!p->spec)
+		return o;
+	json_object_set_new(o, "conditions", conditions_json(p));
+	if (p->ninit) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < p->ninit; i++)
+			json_array_append_new(a, container_json(p, &p->c[i]));
+		json_object_set_new(o, "initContainerStatuses", a);
+	}
+	json_t *a = json_array();
+	for (size_t i = p->ninit; i < p->nc; i++)
+		json_array_append_new(a, container_json(p, &p->c[i]));
+	json_object_set_new(o, "containerStatuses", a);
+	json_object_set_new(o, "hostIP", json_string("127.0.0.1"));
+	if (p->has_start_time)
+		json_object_set_new(o, "startTime", jtime(&p->start_time));
+	json_object_set_new(o, "qosClass", json_string(qos_class(p->spec)));
+	(void)b;
+	return o;
+}
+
+/* JSON to YAML, for the `status` file: block style, strings quoted only
+ * when they would not read back as the same string. */
+static bool needs_quotes(const char *s)
+{
+	if (!*s)
+		return true;
+	static const char *const words[] = {"true", "false", "yes", "no", "on", "off", "null", "~",
+					    "y", "n", NULL};
+	for (size_t i = 0; words[i]; i++)
+		if (!strcasecmp(s, words[i]))
+			return true;
+	if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) || (s[0] >= '0' && s[0] <= '9') || s[0] == '.')
+		return true;
+	for (const char *p = s; *p; p++)
+		if ((*p == ':' && (p[1] == ' ' || !p[1])) || (*p == ' ' && p[1] == '#') ||
+		    (unsigned char)*p < ' ' || *p == '"')
+			return true;
+	return s[strlen(s) - 1] == ' ';
+}
+
+static void yaml_scalar(struct strbuf *sb, json_t *v)
+{
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		if (!needs_quotes(s)) {
+			sb_puts(sb, s);
+			return;
+		}
+		char *q = json_dumps(v, JSON_ENCODE_ANY);
+		sb_puts(sb, q);
+		free(q);
+	} else if (json_is_null(v)) {
+		sb_puts(sb, "null");
+	} else {
+		char *q = json_dumps(v, JSON_ENCODE_ANY);
+		sb_puts(sb, q);
+		free(q);
+	}
+}
+
+static void yaml_emit(struct strbuf *sb, json_t *v, int indent, bool in_seq);
+
+static void yaml_value_after_key(struct strbuf *sb, json_t *v, int indent)
+{
+	if (json_is_object(v) && json_object_size(v)) {
+		sb_putc(sb, '\n');
+		yaml_emit(sb, v, indent + 2, false);
+	} else if (json_is_array(v) && json_array_size(v)) {
+		sb_putc(sb, '\n');
+		yaml_emit(sb, v, indent, false);
+	} else if (json_is_object(v)) {
+		sb_puts(sb, " {}\n");
+	} else if (json_is_array(v)) {
+		sb_puts(sb, " []\n");
+	} else {
+		sb_putc(sb, ' ');
+		yaml_scalar(sb, v);
+		sb_putc(sb, '\n');
+	}
+}
+
+static void yaml_emit(struct strbuf *sb, json_t *v, int indent, bool in_seq)
+{
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *val;
+		bool first = true;
+		json_object_foreach(v, k, val)
+		{
+			if (!(first && in_seq))
+				sb_printf(sb, "%*s", indent, "");
+			first = false;
+			sb_printf(sb, "%s:", k);
+			yaml_value_after_key(sb, val, indent);
+		}
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *val;
+		json_array_foreach(v, i, val)
+		{
+			sb_printf(sb, "%*s- ", indent, "");
+			if (json_is_object(val) && json_object_size(val)) {
+				yaml_emit(sb, val, indent + 2, true);
+			} else {
+				yaml_scalar(sb, val);
+				sb_putc(sb, '\n');
+			}
+		}
+	} else {
+		yaml_scalar(sb, v);
+		sb_putc(sb, '\n');
+	}
+}
+
+static bool replace(char **slot, char *fresh)
+{
+	if (*slot && !strcmp(*slot, fresh)) {
+		free(fresh);
+		return false;
+	}
+	free(*slot);
+	*slot = fresh;
+	return true;
+}
+
+void status_render_pod(struct backend *b, struct pod *p)
+{
+	json_t *st = pod_status_json(b, p);
+	char *js = json_dumps(st, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *json = xasprintf("%s\n", js);
+	free(js);
+	struct strbuf sb;
+	sb_init(&sb);
+	yaml_emit(&sb, st, 0, false);
+	json_decref(st);
+	char *phase = xasprintf("%s%s", p->spec ? status_phase_name(p->phase) : "",
+				p->spec ? "\n" : "");
+	bool ch_json = replace(&p->r_json, json);
+	bool ch_yaml = replace(&p->r_status, sb_steal(&sb));
+	bool ch_phase = replace(&p->r_phase, phase);
+	if (ch_json || ch_yaml || ch_phase)
+		realtime_now(&p->r_mtime);
+	if (b->change_cb) {
+		if (ch_phase)
+			b->change_cb(b->change_arg, BC_MODIFIED, p->name, NULL, BF_PHASE);
+		if (ch_yaml)
+			b->change_cb(b->change_arg, BC_MODIFIED, p->name, NULL, BF_STATUS);
+		if (ch_json) {
+			b->change_cb(b->change_arg, BC_MODIFIED, p->name, NULL, BF_STATUS_JSON);
+			for (size_t i = 0; i < p->nc; i++)
+				b->change_cb(b->change_arg, BC_MODIFIED, p->name, p->c[i].name,
+					     BF_CSTATUS);
+		}
+	}
+}
+
+char *status_events_text(const struct pod *p)
+{
+	struct strbuf sb;
+	sb_init(&sb);
+	for (size_t i = 0; i < p->nev; i++) {
+		const struct event *e = &p->ev[i];
+		char t[40];
+		status_timefmt(&e->when, t, sizeof(t));
+		sb_printf(&sb, "%s %-7s %s %s%s%s\n", t, e->warning ? "Warning" : "Normal", e->reason,
+			  *e->object ? e->object : "", *e->object ? ": " : "", e->message);
+	}
+	return sb_steal(&sb);
+}
+
+/* "5s", "3m4s", "2h", "4d": kubectl's short durations */
+static void human_age(int64_t secs, char *buf, size_t len)
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs < 120)
+		snprintf(buf, len, "%llds", (long long)secs);
+	else if (secs < 600)
+		snprintf(buf, len, "%lldm%llds", (long long)(secs / 60), (long long)(secs % 60));
+	else if (secs < 3 * 3600)
+		snprintf(buf, len, "%lldm", (long long)(secs / 60));
+	else if (secs < 48 * 3600)
+		snprintf(buf, len, "%lldh", (long long)(secs / 3600));
+	else
+		snprintf(buf, len, "%lldd", (long long)(secs / 86400));
+}
+
+/* kubectl's STATUS column (printPod). */
+static char *ps_status(const struct pod *p, int *ready, int *total, int *restarts,
+		       struct timespec *last_restart)
+{
+	char *reason = xstrdup(p->reason ? p->reason : status_phase_name(p->phase));
+	if (!p->spec) {
+		free(reason);
+		return xstrdup("<none>");
+	}
+	*ready = *total = *restarts = 0;
+	last_restart->tv_sec = 0;
+	bool initializing = false;
+	for (size_t i = 0; i < p->ninit; i++) {
+		const struct container *c = &p->c[i];
+		if (c->sidecar)
+			(*total)++;
+		*restarts += c->restart_count;
+		if (c->has_last && c->last.finished_at.tv_sec > last_restart->tv_sec)
+			*last_restart = c->last.finished_at;
+		if (c->phase == C_TERMINATED && c->term.exit_code == 0)
+			continue;
+		if (c->sidecar && c->started) {
+			if (c->ready)
+				(*ready)++;
+			continue;
+		}
+		if (initializing)
+			continue;
+		initializing = true;
+		free(reason);
+		if (c->phase == C_TERMINATED) {
+			if (c->term.reason && *c->term.reason)
+				reason = xasprintf("Init:%s", c->term.reason);
+			else
+				reason = xasprintf("Init:ExitCode:%d", c->term.exit_code);
+		} else if (c->phase == C_WAITING && c->waiting_reason && *c->waiting_reason &&
+			   strcmp(c->waiting_reason, "PodInitializing")) {
+			reason = xasprintf("Init:%s", c->waiting_reason);
+		} else {
+			reason = xasprintf("Init:%zu/%zu", i, p->ninit);
+		}
+	}
+	if (!initializing) {
+		*restarts = 0;
+		last_restart->tv_sec = 0;
+		for (size_t i = 0; i < p->ninit; i++)
+			if (p->c[i].sidecar) {
+				*restarts += p->c[i].restart_count;
+				if (p->c[i].has_last &&
+				    p->c[i].last.finished_at.tv_sec > last_restart->tv_sec)
+					*last_restart = p->c[i].last.finished_at;
+			}
+		bool has_running = false;
+		for (size_t i = p->nc; i-- > p->ninit;) {
+			const struct container *c = &p->c[i];
+			(*total)++;
+			*restarts += c->restart_count;
+			if (c->has_last && c->last.finished_at.tv_sec > last_restart->tv_sec)
+				*last_restart = c->last.finished_at;
+			if (c->phase == C_WAITING && c->waiting_reason && *c->waiting_reason) {
+				free(reason);
+				reason = xstrdup(c->waiting_reason);
+			} else if (c->phase == C_TERMINATED && c->term.reason && *c->term.reason) {
+				free(reason);
+				reason = xstrdup(c->term.reason);
+			} else if (c->phase == C_TERMINATED) {
+				free(reason);
+				reason = xasprintf("ExitCode:%d", c->term.exit_code);
+			} else if (c->phase == C_RUNNING) {
+				has_running = true;
+				if (c->ready)
+					(*ready)++;
+			}
+		}
+		if (!strcmp(reason, "Completed") && has_running) {
+			bool pod_ready = *ready == *total;
+			free(reason);
+			reason = xstrdup(pod_ready ? "Running" : "NotReady");
+		}
+	} else {
+		for (size_t i = p->ninit; i < p->nc; i++)
+			(*total)++;
+	}
+	if (p->deleting && p->phase != PHASE_SUCCEEDED && p->phase != PHASE_FAILED) {
+		free(reason);
+		reason = xstrdup("Terminating");
+	}
+	return reason;
+}
+
+void status_render_node(struct backend *b)
+{
+	struct timespec now;
+	realtime_now(&now);
+	struct strbuf sb;
+	sb_init(&sb);
+	sb_printf(&sb, "%-30s %-7s %-24s %-14s %-6s %s\n", "NAME", "READY", "STATUS", "RESTARTS",
+		  "AGE", "IP");
+	int64_t req_cpu = 0, req_mem = 0;
+	for (size_t i = 0; i < b->npods; i++) {
+		struct pod *p = b->pods[i];
+		int ready = 0, total = 0, restarts = 0;
+		struct timespec last = {0};
+		char *st = ps_status(p, &ready, &total, &restarts, &last);
+		char rs[64], age[32], rdy[32];
+		if (last.tv_sec) {
+			char ago[32];
+			human_age(now.tv_sec - last.tv_sec, ago, sizeof(ago));
+			snprintf(rs, sizeof(rs), "%d (%s ago)", restarts, ago);
+		} else {
+			snprintf(rs, sizeof(rs), "%d", restarts);
+		}
+		human_age(now.tv_sec - p->created.tv_sec, age, sizeof(age));
+		snprintf(rdy, sizeof(rdy), "%d/%d", ready, total);
+		sb_printf(&sb, "%-30s %-7s %-24s %-14s %-6s %s\n", p->name, rdy, st, rs, age,
+			  "<none>");
+		free(st);
+		if (p->spec && p->phase != PHASE_SUCCEEDED && p->phase != PHASE_FAILED)
+			for (size_t j = 0; j < p->spec->ncont; j++) {
+				req_cpu += p->spec->containers[j].resources.requests.cpu_milli;
+				req_mem += p->spec->containers[j].resources.requests.memory;
+			}
+	}
+	if (replace(&b->r_ps, sb_steal(&sb))) {
+		b->r_ps_mtime = now;
+		if (b->change_cb)
+			b->change_cb(b->change_arg, BC_MODIFIED, NULL, NULL, BF_PS);
+	}
+	char cpu[32], mem[32], rcpu[32], rmem[32];
+	qty_format_milli(b->node_milli_cpu, cpu, sizeof(cpu));
+	qty_format_bytes(b->node_memory, mem, sizeof(mem));
+	qty_format_milli(req_cpu, rcpu, sizeof(rcpu));
+	qty_format_bytes(req_mem, rmem, sizeof(rmem));
+	char *node = xasprintf("name: %s\n"
+			       "capacity:\n  cpu: %s\n  memory: %s\n  pods: \"110\"\n"
+			       "allocatable:\n  cpu: %s\n  memory: %s\n  pods: \"110\"\n"
+			       "requested:\n  cpu: %s\n  memory: %s\n"
+			       "pods: %zu\n",
+			       b->node_name, cpu, mem, cpu, mem, rcpu, rmem, b->npods);
+	if (replace(&b->r_node, node)) {
+		b->r_node_mtime = now;
+		if (b->change_cb)
+			b->change_cb(b->change_arg, BC_MODIFIED, NULL, NULL, BF_NODE);
+	}
+}
+
+char *status_container_text(const struct pod *p, const struct container *c)
+{
+	json_t *o = container_json(p, c);
+	struct strbuf sb;
+	sb_init(&sb);
+	yaml_emit(&sb, o, 0, false);
+	json_decref(o);
+	return sb_steal(&sb);
+}
