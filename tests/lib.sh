@@ -1,0 +1,134 @@
+# tests/lib.sh: helpers for the shell tests (sourced). A test mounts its own
+# podfs on a temporary directory with its own state dir, runs named checks,
+# and cleans up in a trap (pods deleted, mount gone, no podfs left).
+#
+#   . tests/lib.sh
+#   podfs_start [extra podfs args]      # sets MNT, STATE, T
+#   check "description" cmd...          # one named test
+#   wait_for SECONDS cmd...             # poll until cmd succeeds
+#   finish                              # summary line, exit status
+set -uo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PODFS=${PODFS:-$TOP/build/podfs}
+N=0 PASS=0 FAIL=0
+T=$(mktemp -d /tmp/podfs-test.XXXXXX)
+MNT=$T/mnt STATE=$T/state
+PODFS_PID=
+mkdir -p "$MNT" "$STATE"
+
+skip_all() { echo "0 passed, 0 failed (skipped: $*)"; exit 77; }
+
+need_root() {
+  [ "$(id -u)" -eq 0 ] || skip_all "needs root"
+  for t in runc conmon catatonit umoci inotifywait; do
+    command -v "$t" >/dev/null || skip_all "$t not installed (scripts/install-deps.sh)"
+  done
+}
+
+# Build the test images once per run (shared between test files).
+IMAGES=${PODFS_TEST_IMAGES:-/tmp/podfs-test-images}
+images_build() {
+  if [ ! -f "$IMAGES/.built" ] || [ "$TOP/scripts/build-images.sh" -nt "$IMAGES/.built" ]; then
+    mkdir -p "$IMAGES"
+    ( exec 9>"$IMAGES/.lock"; flock 9
+      [ -f "$IMAGES/.built" ] && [ "$IMAGES/.built" -nt "$TOP/scripts/build-images.sh" ] ||
+        { bash "$TOP/scripts/build-images.sh" "$IMAGES" && touch "$IMAGES/.built"; } )
+  fi
+}
+
+images_import() {
+  images_build
+  "$PODFS" --state-dir "$STATE" image import "$IMAGES/busybox" docker.io/library/busybox:latest >/dev/null &&
+  "$PODFS" --state-dir "$STATE" image import "$IMAGES/simple-container-app" \
+    docker.io/arisu1000/simple-container-app:latest >/dev/null
+}
+
+podfs_start() {
+  "$PODFS" -f --state-dir "$STATE" "$@" "$MNT" >>"$T/podfs.log" 2>&1 &
+  PODFS_PID=$!
+  wait_for 10 mountpoint -q "$MNT" || { echo "podfs did not mount"; cat "$T/podfs.log"; return 1; }
+}
+
+podfs_kill9() {
+  [ -n "$PODFS_PID" ] && kill -9 "$PODFS_PID" 2>/dev/null
+  wait "$PODFS_PID" 2>/dev/null
+  PODFS_PID=
+  umount -l "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" 2>/dev/null
+  true
+}
+
+podfs_stop() {
+  if mountpoint -q "$MNT"; then
+    for d in "$MNT"/pods/*/; do [ -d "$d" ] && timeout 60 rmdir "$d" 2>/dev/null; done
+    fusermount3 -u "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null
+  fi
+  if [ -n "$PODFS_PID" ]; then
+    wait_for 10 bash -c "! kill -0 $PODFS_PID 2>/dev/null" || kill -9 "$PODFS_PID" 2>/dev/null
+    wait "$PODFS_PID" 2>/dev/null
+  fi
+  PODFS_PID=
+}
+
+cleanup() {
+  podfs_stop
+  # anything a failed test left behind
+  local run
+  for run in /run/podfs/*/; do
+    [ -d "$run" ] || continue
+    grep -qs "$STATE" "$run/owner" 2>/dev/null || true
+  done
+  if [ -d "$STATE/containers" ]; then
+    for c in "$STATE"/containers/*/; do
+      [ -d "$c" ] || continue
+      id=$(basename "$c")
+      runc --root "$(ls -d /run/podfs/*/runc | head -n1)" delete -f "$id" >/dev/null 2>&1
+      umount -l "$c/rootfs" 2>/dev/null
+    done
+  fi
+  if grep -q "sanitizer\|runtime error" "$T/podfs.log" 2>/dev/null; then
+    echo "not ok - sanitizer report in the podfs log:"; grep -A20 "sanitizer\|runtime error" "$T/podfs.log" | head -40
+  fi
+  rm -rf "$T" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+  local secs=$1; shift
+  local end=$(( $(date +%s%N) + secs * 1000000000 ))
+  while :; do
+    "$@" >/dev/null 2>&1 && return 0
+    [ "$(date +%s%N)" -ge "$end" ] && return 1
+    sleep 0.1
+  done
+}
+
+# phase_is POD PHASE
+phase_is() { [ "$(cat "$MNT/pods/$1/phase" 2>/dev/null)" = "$2" ]; }
+# file_has FILE TEXT
+file_has() { grep -qF -- "$2" "$1" 2>/dev/null; }
+# json_get FILE PYEXPR: evaluate a Python expression on the JSON document d
+json_get() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+check() {
+  local desc=$1; shift
+  N=$((N + 1))
+  if ( "$@" ) >"$T/out" 2>&1; then
+    PASS=$((PASS + 1)); echo "ok $N - $desc"
+  else
+    FAIL=$((FAIL + 1)); echo "not ok $N - $desc"
+    sed 's/^/#   /' "$T/out" | tail -n 30
+    echo "#   --- podfs log (tail):"; tail -n 15 "$T/podfs.log" 2>/dev/null | sed 's/^/#   /'
+  fi
+}
+
+finish() {
+  echo "$PASS passed, $FAIL failed"
+  [ "$FAIL" -eq 0 ]
+}
+
+# now_ms: wall clock in milliseconds
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
