@@ -310,7 +310,13 @@ static void check_fields(struct dctx *c, const struct yt_node *map, const char *
 					for (size_t j = 0; known[j]; j++)
 						if (!strcmp(known[j], s))
 							is_known = true;
-					if (is_known && !yt_get(map, s))
+					/* decode it as the field it was meant to be, unless
+					 * that field is there too or another typo took it:
+					 * a field is decoded at most once */
+					bool taken = yt_get(map, s) != NULL;
+					for (size_t j = 0; j < i && !taken; j++)
+						taken = as[j] && !strcmp(as[j], s);
+					if (is_known && !taken)
 						as[i] = s;
 				} else {
 					struct strbuf sb;
