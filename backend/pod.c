@@ -430,14 +430,14 @@ static int write_pod_files(struct backend *b, struct pod *p, char **err)
 		}
 	}
 	char *path = pod_path(p, "hosts");
-	int r = util_write_atomic(path, sb.buf, sb.len, 0644);
+	int r = util_write_file(path, sb.buf, sb.len, 0644);
 	free(path);
 	sb_free(&sb);
 	if (r < 0)
 		goto fail;
 	char *hn = xasprintf("%s\n", hostname);
 	path = pod_path(p, "hostname");
-	r = util_write_atomic(path, hn, strlen(hn), 0644);
+	r = util_write_file(path, hn, strlen(hn), 0644);
 	free(path);
 	free(hn);
 	if (r < 0)
@@ -451,7 +451,7 @@ static int write_pod_files(struct backend *b, struct pod *p, char **err)
 		rlen = 0;
 	}
 	path = pod_path(p, "resolv.conf");
-	r = util_write_atomic(path, resolv, rlen, 0644);
+	r = util_write_file(path, resolv, rlen, 0644);
 	free(path);
 	free(resolv);
 	if (r < 0)
@@ -530,7 +530,7 @@ static int sandbox_create(struct backend *b, struct pod *p, char **err)
 	};
 	char *json = oci_infra_config(&op, b->infra_rootfs, cid);
 	char *cfg = xasprintf("%s/config.json", bundle);
-	r = util_write_atomic(cfg, json, strlen(json), 0600);
+	r = util_write_file(cfg, json, strlen(json), 0600);
 	free(cfg);
 	free(json);
 	free(cg);
@@ -739,7 +739,7 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 		goto out;
 	}
 	char *cfg = xasprintf("%s/config.json", bundle);
-	r = util_write_atomic(cfg, json, strlen(json), 0600);
+	r = util_write_file(cfg, json, strlen(json), 0600);
 	free(cfg);
 	if (r < 0) {
 		res->err = xasprintf("write config.json: %s", strerror(-r));

@@ -257,7 +257,19 @@ int util_mkdir_p(const char *path, mode_t mode)
 	return r;
 }
 
+static int write_atomic(const char *path, const void *buf, size_t len, mode_t mode, bool durable);
+
 int util_write_atomic(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	return write_atomic(path, buf, len, mode, true);
+}
+
+int util_write_file(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	return write_atomic(path, buf, len, mode, false);
+}
+
+static int write_atomic(const char *path, const void *buf, size_t len, mode_t mode, bool durable)
 {
 	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -279,7 +291,7 @@ int util_write_atomic(const char *path, const void *buf, size_t len, mode_t mode
 		p += w;
 		left -= (size_t)w;
 	}
-	if (!r && fsync(fd) < 0)
+	if (!r && durable && fsync(fd) < 0)
 		r = -errno;
 	close(fd);
 	if (!r && rename(tmp, path) < 0)
@@ -288,6 +300,8 @@ int util_write_atomic(const char *path, const void *buf, size_t len, mode_t mode
 		unlink(tmp);
 		goto out;
 	}
+	if (!durable)
+		goto out;
 	/* make the rename itself durable */
 	char *dir = xstrdup(path);
 	char *slash = strrchr(dir, '/');

@@ -79,6 +79,9 @@ int util_read_file(const char *path, size_t max, char **out, size_t *len);
 /* Write BUF to PATH durably: a temporary file, fsync, rename, fsync of the
  * directory. 0 or -errno. */
 int util_write_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+/* The same without the fsyncs: for files that need not survive a crash
+ * (they are rebuilt, or live on tmpfs). */
+int util_write_file(const char *path, const void *buf, size_t len, mode_t mode);
 /* mkdir -p */
 int util_mkdir_p(const char *path, mode_t mode);
 /* rm -rf that never follows symlinks and stays on one file system. */
