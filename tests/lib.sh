@@ -52,7 +52,9 @@ podfs_start() {
 
 podfs_kill9() {
   [ -n "$PODFS_PID" ] && kill -9 "$PODFS_PID" 2>/dev/null
-  wait "$PODFS_PID" 2>/dev/null
+  # (checks run in subshells, which cannot wait for the mount's process:
+  # the state dir's lock is free once it is gone)
+  wait_for 10 flock -n "$STATE/lock" true
   PODFS_PID=
   umount -l "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" 2>/dev/null
   true
@@ -72,24 +74,25 @@ podfs_stop() {
 
 cleanup() {
   podfs_stop
-  # anything a failed test left behind
-  local run
-  for run in /run/podfs/*/; do
-    [ -d "$run" ] || continue
-    grep -qs "$STATE" "$run/owner" 2>/dev/null || true
-  done
+  # containers a failed test left behind
   if [ -d "$STATE/containers" ]; then
+    local root c
+    root=$(run_root)
     for c in "$STATE"/containers/*/; do
       [ -d "$c" ] || continue
-      id=$(basename "$c")
-      runc --root "$(ls -d /run/podfs/*/runc | head -n1)" delete -f "$id" >/dev/null 2>&1
+      [ -n "$root" ] && runc --root "$root" delete -f "$(basename "$c")" >/dev/null 2>&1
       umount -l "$c/rootfs" 2>/dev/null
     done
   fi
-  if grep -q "sanitizer\|runtime error" "$T/podfs.log" 2>/dev/null; then
-    echo "not ok - sanitizer report in the podfs log:"; grep -A20 "sanitizer\|runtime error" "$T/podfs.log" | head -40
-  fi
   rm -rf "$T" 2>/dev/null
+}
+# run_root: the runc root podfs uses for this state dir
+run_root() {
+  python3 - "$STATE" <<'PY'
+import hashlib, os, sys
+s = os.path.realpath(sys.argv[1])
+print("/run/podfs/%s/runc" % hashlib.sha256(s.encode()).hexdigest()[:12])
+PY
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -125,7 +128,14 @@ check() {
   fi
 }
 
+# finish: stop podfs, make "no sanitizer report in the daemon's log" a
+# check of its own, print the summary.
 finish() {
+  podfs_stop
+  t_no_sanitizer_report() {
+    ! grep -q "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$T/podfs.log"
+  }
+  check "no sanitizer report in the podfs log" t_no_sanitizer_report
   echo "$PASS passed, $FAIL failed"
   [ "$FAIL" -eq 0 ]
 }

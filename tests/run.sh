@@ -74,6 +74,10 @@ if [ "$MODE" != quick ]; then
     [ "$t" = tests/t0002-validate.sh ] && continue
     suite "$(basename "$t" .sh)" "$t"
   done
+  # the daemon itself under ASan/UBSan (leaks are for the unit tests:
+  # podfs keeps its inode table for the mount's life)
+  PODFS=build-san/podfs ASAN_OPTIONS=detect_leaks=0 \
+    suite "asan+ubsan t0010-mount" tests/t0010-mount.sh
 fi
 
 for s in "${SKIPPED[@]+"${SKIPPED[@]}"}"; do echo "skipped: $s"; done

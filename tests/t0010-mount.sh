@@ -241,6 +241,82 @@ t_quick_stop() {
 }
 check "rm -r of a pod that exits on SIGTERM returns as soon as it is gone" t_quick_stop
 
+
+t_missing_image() {
+  mkdir "$MNT/pods/noimage" &&
+  cat >"$MNT/pods/noimage/spec.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+spec:
+  containers:
+  - name: app
+    image: arisu1000/simple-container-app:lastest
+YAML
+  wait_for 20 grep -q "reason: ErrImagePull" "$MNT/pods/noimage/status" &&
+  grep -F "docker.io/arisu1000/simple-container-app:lastest" "$MNT/pods/noimage/status" | grep -q "is not in the local store" &&
+  phase_is noimage Pending && grep -q "noimage  *0/1  *ErrImagePull" "$MNT/ps" &&
+  rm -r "$MNT/pods/noimage"
+}
+check "an image not in the store: Waiting ErrImagePull saying so, phase Pending" t_missing_image
+
+t_tail_follow() {
+  mkdir "$MNT/pods/ticker" &&
+  cat >"$MNT/pods/ticker/spec.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.3; done"]
+YAML
+  wait_for 20 phase_is ticker Running || return 1
+  local before; before=$(wc -l <"$MNT/pods/ticker/logs")
+  timeout 4 stdbuf -o0 tail -f "$MNT/pods/ticker/logs" >"$T/tail.out" 2>&1
+  local last; last=$(tail -n1 "$T/tail.out" | awk '{print $2}')
+  echo "$before lines when tail started; tail -f saw up to tick $last"
+  # a tick every 0.3 s: following for 4 s must bring at least 8 new ones
+  [ "${last:-0}" -ge $((before + 8)) ] && grep -q "tick 1$" "$MNT/pods/ticker/logs"
+}
+check "tail -f follows logs as they grow" t_tail_follow
+
+t_inotify_delete() {
+  inotifywait -q -e delete "$MNT/pods" >"$T/inw3" 2>&1 &
+  local w=$!
+  sleep 0.3
+  rm -r "$MNT/pods/ticker"
+  wait "$w"
+  grep -q "DELETE,ISDIR ticker" "$T/inw3"
+}
+check "IN_DELETE on pods/ when a pod is removed" t_inotify_delete
+
+t_seed_pod() {
+  mkdir "$MNT/pods/kubernetes-simple-pod" &&
+  cp "$TOP/examples/seed-pod.yaml" "$MNT/pods/kubernetes-simple-pod/spec.yaml" &&
+  wait_for 30 file_has "$MNT/pods/kubernetes-simple-pod/containers/kubernetes-simple-pod2/logs" "Hello from simple-container-app" &&
+  echo "page fetched" && cat "$MNT/ps" && cat "$MNT/pods/kubernetes-simple-pod/events" &&
+  phase_is kubernetes-simple-pod Running &&
+  grep -q "kubernetes-simple-pod  *2/2  *Running" "$MNT/ps" &&
+  json_get "$MNT/pods/kubernetes-simple-pod/status.json" '[c["type"]+"="+c["status"] for c in d["conditions"]]' | grep -q "'Ready=True'" &&
+  rm -r "$MNT/pods/kubernetes-simple-pod"
+}
+check "the seed's pod (examples/seed-pod.yaml): 2/2 Running, Ready, serving" t_seed_pod
+
+t_init_example() {
+  mkdir "$MNT/pods/initdemo" &&
+  sed 's/name: kubernetes-simple-pod$/name: initdemo/' "$TOP/examples/init-containers.yaml" >"$MNT/pods/initdemo/spec.yaml" &&
+  wait_for 10 grep -q "initdemo  *0/1  *Init:0/2" "$MNT/ps" &&
+  grep -q "containers with incomplete status: \[init-myservice init-mydb\]" "$MNT/pods/initdemo/status" &&
+  grep -q "reason: PodInitializing" "$MNT/pods/initdemo/status" && phase_is initdemo Pending &&
+  wait_for 10 grep -q "initdemo  *0/1  *Init:1/2" "$MNT/ps" &&
+  wait_for 20 phase_is initdemo Running &&
+  file_has "$MNT/pods/initdemo/containers/init-myservice/logs" helloworld01 &&
+  file_has "$MNT/pods/initdemo/containers/init-mydb/logs" helloworld02 &&
+  rm -r "$MNT/pods/initdemo"
+}
+check "init containers run in order before the app (Init:0/2, Init:1/2, Running)" t_init_example
+
 t_restart_podfs() {
   local cid_before restarts_before
   cid_before=$(json_get "$MNT/pods/bycp/status.json" 'd["containerStatuses"][0]["containerID"]')
@@ -261,8 +337,9 @@ check "podfs killed with SIGKILL and started again: same pods, still running, sa
 t_rm_all() {
   for p in "$MNT"/pods/*/; do rm -r "$p" || return 1; done
   [ -z "$(ls "$MNT/pods")" ] && [ -z "$(ls "$STATE/containers")" ] &&
-  [ -z "$(runc --root "$(ls -d /run/podfs/*/runc | head -n1)" list -q 2>/dev/null | grep -v '^$' || true)" ] || true
-  [ -z "$(ls "$MNT/pods")" ] && [ -z "$(ls "$STATE/containers")" ]
+  [ -z "$(runc --root "$(run_root)" list -q 2>/dev/null)" ] &&
+  [ -z "$(ls "$(dirname "$(run_root)")/pods")" ] &&
+  ! grep -q "$(dirname "$(run_root)")" /proc/mounts
 }
 check "rm -r every pod: no containers left" t_rm_all
 
