@@ -317,6 +317,28 @@ t_init_example() {
 }
 check "init containers run in order before the app (Init:0/2, Init:1/2, Running)" t_init_example
 
+t_oom() {
+  mkdir "$MNT/pods/oom" &&
+  cat >"$MNT/pods/oom/spec.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+spec:
+  restartPolicy: Never
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived"]
+    resources:
+      limits:
+        memory: 32Mi
+YAML
+  wait_for 30 phase_is oom Failed &&
+  [ "$(json_get "$MNT/pods/oom/status.json" 'd["containerStatuses"][0]["state"]["terminated"]["reason"]')" = OOMKilled ] &&
+  [ "$(json_get "$MNT/pods/oom/status.json" 'd["containerStatuses"][0]["state"]["terminated"]["exitCode"]')" = 137 ] &&
+  ! file_has "$MNT/pods/oom/logs" survived && rm -r "$MNT/pods/oom"
+}
+check "a container over its memory limit: Terminated OOMKilled, exit code 137" t_oom
+
 t_restart_podfs() {
   local cid_before restarts_before
   cid_before=$(json_get "$MNT/pods/bycp/status.json" 'd["containerStatuses"][0]["containerID"]')
