@@ -29,9 +29,9 @@ struct loader {
 	int depth;
 	struct anchor *anchors; /* capanchors slots, a power of two */
 	size_t nanchors, capanchors;
-	uint64_t expanded; /* nodes seen again through aliases */
+	uint64_t expanded;	 /* nodes seen again through aliases */
 	uint64_t expanded_bytes; /* scalar bytes seen again through aliases */
-	uint64_t seed; /* of the anchor hash */
+	uint64_t seed;		 /* of the anchor hash */
 	bool failed;
 };
 
@@ -72,7 +72,8 @@ static int check_bytes(const char *buf, size_t len, struct diag_list *errs)
 			cp = (cp << 6) | (s[i + k] & 0x3F);
 		}
 		if ((need == 1 && cp < 0x80) || (need == 2 && cp < 0x800) ||
-		    (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+		    (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
 			goto bad;
 		if (c == '\n' || (c == '\r' && (i + 1 == len || s[i + 1] != '\n')) || cp == 0x85 ||
 		    cp == 0x2028 || cp == 0x2029) {
@@ -83,7 +84,7 @@ static int check_bytes(const char *buf, size_t len, struct diag_list *errs)
 		}
 		i += need + 1;
 		continue;
-bad:
+	bad:
 		diag_add(errs, "", line, col, "manifest is not valid UTF-8 (byte 0x%02x)", c);
 		return -EINVAL;
 	}
@@ -133,7 +134,9 @@ static bool is_digit(char ch)
  * reads it, which is what Kubernetes' decoder (go-yaml v2) does with a
  * plain scalar: a sign, then 0x/0X hex, 0o/0O octal, 0b/0B binary, a
  * leading 0 for octal, else decimal. An integer too large for int64 is
- * still an integer, flagged in *overflow. */
+ * still an integer, flagged in *overflow. One difference: go-yaml reads
+ * "08" (not octal) as the float 8, which Kubernetes then takes wherever an
+ * integer goes (it passes through JSON as 8); here it is the integer 8. */
 static bool parse_int(const char *s, int64_t *out, bool *overflow)
 {
 	bool neg = false;
@@ -149,7 +152,7 @@ static bool parse_int(const char *s, int64_t *out, bool *overflow)
 	} else if (s[0] == '0' && (s[1] == 'b' || s[1] == 'B')) {
 		base = 2;
 		s += 2;
-	} else if (s[0] == '0' && s[1]) {
+	} else if (s[0] == '0' && s[1] && s[strspn(s, "01234567")] == '\0') {
 		base = 8;
 		s++;
 	}
@@ -215,19 +218,19 @@ static void resolve_plain(struct yt_node *n)
 		enum yt_type type;
 		bool bval;
 	} words[] = {
-		{"", YT_NULL, false},	   {"~", YT_NULL, false},	{"null", YT_NULL, false},
-		{"Null", YT_NULL, false},  {"NULL", YT_NULL, false},	{"y", YT_BOOL, true},
-		{"Y", YT_BOOL, true},	   {"yes", YT_BOOL, true},	{"Yes", YT_BOOL, true},
-		{"YES", YT_BOOL, true},	   {"true", YT_BOOL, true},	{"True", YT_BOOL, true},
-		{"TRUE", YT_BOOL, true},   {"on", YT_BOOL, true},	{"On", YT_BOOL, true},
-		{"ON", YT_BOOL, true},	   {"n", YT_BOOL, false},	{"N", YT_BOOL, false},
-		{"no", YT_BOOL, false},	   {"No", YT_BOOL, false},	{"NO", YT_BOOL, false},
-		{"false", YT_BOOL, false}, {"False", YT_BOOL, false},	{"FALSE", YT_BOOL, false},
-		{"off", YT_BOOL, false},   {"Off", YT_BOOL, false},	{"OFF", YT_BOOL, false},
-		{".nan", YT_FLOAT, false}, {".NaN", YT_FLOAT, false},	{".NAN", YT_FLOAT, false},
-		{".inf", YT_FLOAT, false}, {".Inf", YT_FLOAT, false},	{".INF", YT_FLOAT, false},
-		{"+.inf", YT_FLOAT, false}, {"+.Inf", YT_FLOAT, false}, {"+.INF", YT_FLOAT, false},
-		{"-.inf", YT_FLOAT, false}, {"-.Inf", YT_FLOAT, false}, {"-.INF", YT_FLOAT, false},
+	    {"", YT_NULL, false},	{"~", YT_NULL, false},	    {"null", YT_NULL, false},
+	    {"Null", YT_NULL, false},	{"NULL", YT_NULL, false},   {"y", YT_BOOL, true},
+	    {"Y", YT_BOOL, true},	{"yes", YT_BOOL, true},	    {"Yes", YT_BOOL, true},
+	    {"YES", YT_BOOL, true},	{"true", YT_BOOL, true},    {"True", YT_BOOL, true},
+	    {"TRUE", YT_BOOL, true},	{"on", YT_BOOL, true},	    {"On", YT_BOOL, true},
+	    {"ON", YT_BOOL, true},	{"n", YT_BOOL, false},	    {"N", YT_BOOL, false},
+	    {"no", YT_BOOL, false},	{"No", YT_BOOL, false},	    {"NO", YT_BOOL, false},
+	    {"false", YT_BOOL, false},	{"False", YT_BOOL, false},  {"FALSE", YT_BOOL, false},
+	    {"off", YT_BOOL, false},	{"Off", YT_BOOL, false},    {"OFF", YT_BOOL, false},
+	    {".nan", YT_FLOAT, false},	{".NaN", YT_FLOAT, false},  {".NAN", YT_FLOAT, false},
+	    {".inf", YT_FLOAT, false},	{".Inf", YT_FLOAT, false},  {".INF", YT_FLOAT, false},
+	    {"+.inf", YT_FLOAT, false}, {"+.Inf", YT_FLOAT, false}, {"+.INF", YT_FLOAT, false},
+	    {"-.inf", YT_FLOAT, false}, {"-.Inf", YT_FLOAT, false}, {"-.INF", YT_FLOAT, false},
 	};
 	const char *s = n->str;
 	size_t len = strlen(s);
@@ -281,7 +284,7 @@ static bool apply_tag(struct loader *ld, struct yt_node *n, const char *tag)
 			n->type = YT_STR;
 			return true;
 		}
-		enum yt_type want = !strcmp(t, "int")     ? YT_INT
+		enum yt_type want = !strcmp(t, "int")	  ? YT_INT
 				    : !strcmp(t, "float") ? YT_FLOAT
 				    : !strcmp(t, "bool")  ? YT_BOOL
 				    : !strcmp(t, "null")  ? YT_NULL
@@ -292,13 +295,14 @@ static bool apply_tag(struct loader *ld, struct yt_node *n, const char *tag)
 				n->type = want;
 				return true;
 			}
-			diag_add(ld->errs, "", n->line, n->col, "value \"%s\" does not match its tag !!%s",
-				 n->str, t);
+			diag_add(ld->errs, "", n->line, n->col,
+				 "value \"%s\" does not match its tag !!%s", n->str, t);
 			ld->failed = true;
 			return false;
 		}
 	}
-	if (t && ((n->kind == YT_MAP && !strcmp(t, "map")) || (n->kind == YT_SEQ && !strcmp(t, "seq"))))
+	if (t &&
+	    ((n->kind == YT_MAP && !strcmp(t, "map")) || (n->kind == YT_SEQ && !strcmp(t, "seq"))))
 		return true;
 	diag_add(ld->errs, "", n->line, n->col, "YAML tag \"%s%s\" is not supported here",
 		 t ? "!!" : "", t ? t : tag);
@@ -432,7 +436,8 @@ static uint64_t random_seed(const void *salt)
 {
 	uint64_t seed;
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
-		seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)salt ^ ((uint64_t)getpid() << 32);
+		seed =
+		    (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)salt ^ ((uint64_t)getpid() << 32);
 	return seed | 1;
 }
 
@@ -460,8 +465,8 @@ static void syntax_error(struct loader *ld, yaml_parser_t *p, const char *buf, s
 	/* the commonest mistake has the least helpful message: say it */
 	size_t at = offset_of(buf, len, line, col);
 	const char *hint = at < len && buf[at] == '\t'
-				   ? "; YAML does not allow tabs for indentation, use spaces"
-				   : "";
+			       ? "; YAML does not allow tabs for indentation, use spaces"
+			       : "";
 	if (p->context)
 		diag_add(ld->errs, "", line, col, "YAML syntax error: %s %s (line %d, column %d)%s",
 			 problem, p->context, (int)p->context_mark.line + 1,
@@ -483,9 +488,10 @@ static bool charge_alias(struct loader *ld, const struct yt_node *t, const yaml_
 			 "aliases expand to more than %d nodes (an alias bomb?) at alias *%s",
 			 YT_MAX_EXPANDED, name);
 	} else if (ld->expanded_bytes > YT_MAX_EXPANDED_BYTES) {
-		diag_add(ld->errs, "", (int)m->line + 1, (int)m->column + 1,
-			 "aliases expand to more than %d bytes of text (an alias bomb?) at alias *%s",
-			 YT_MAX_EXPANDED_BYTES, name);
+		diag_add(
+		    ld->errs, "", (int)m->line + 1, (int)m->column + 1,
+		    "aliases expand to more than %d bytes of text (an alias bomb?) at alias *%s",
+		    YT_MAX_EXPANDED_BYTES, name);
 	} else {
 		return true;
 	}
@@ -497,8 +503,8 @@ int yt_load(const char *buf, size_t len, struct yt_doc **out, struct diag_list *
 {
 	*out = NULL;
 	if (len > YT_MAX_BYTES) {
-		diag_add(errs, "", 0, 0, "manifest is %zu bytes; the limit is %d bytes (1 MiB)", len,
-			 YT_MAX_BYTES);
+		diag_add(errs, "", 0, 0, "manifest is %zu bytes; the limit is %d bytes (1 MiB)",
+			 len, YT_MAX_BYTES);
 		return -EINVAL;
 	}
 	if (check_bytes(buf, len, errs) < 0)
@@ -527,9 +533,10 @@ int yt_load(const char *buf, size_t len, struct yt_doc **out, struct diag_list *
 			break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1) {
-				diag_add(errs, "", (int)m->line + 1, (int)m->column + 1,
-					 "more than one YAML document; a manifest holds exactly one "
-					 "Pod");
+				diag_add(
+				    errs, "", (int)m->line + 1, (int)m->column + 1,
+				    "more than one YAML document; a manifest holds exactly one "
+				    "Pod");
 				ld.failed = true;
 			}
 			break;
@@ -537,11 +544,13 @@ int yt_load(const char *buf, size_t len, struct yt_doc **out, struct diag_list *
 			struct yt_node *n = new_node(&ld, YT_SCALAR, m);
 			if (!n)
 				break;
-			n->str = xstrndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
+			n->str =
+			    xstrndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
 			n->bytes = ev.data.scalar.length;
 			if (strlen(n->str) != ev.data.scalar.length) {
 				/* an escaped \0 inside a quoted string */
-				diag_add(errs, "", n->line, n->col, "string contains a NUL character");
+				diag_add(errs, "", n->line, n->col,
+					 "string contains a NUL character");
 				ld.failed = true;
 				break;
 			}

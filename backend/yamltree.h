@@ -11,10 +11,10 @@
 
 #include "backend/diag.h"
 
-#define YT_MAX_BYTES    (1024 * 1024) /* manifests larger than 1 MiB are refused */
-#define YT_MAX_DEPTH    64 /* nesting of mappings and sequences */
-#define YT_MAX_NODES    200000 /* nodes actually built */
-#define YT_MAX_EXPANDED 1000000 /* nodes as seen again through aliases */
+#define YT_MAX_BYTES	      (1024 * 1024)	 /* manifests larger than 1 MiB are refused */
+#define YT_MAX_DEPTH	      64		 /* nesting of mappings and sequences */
+#define YT_MAX_NODES	      200000		 /* nodes actually built */
+#define YT_MAX_EXPANDED	      1000000		 /* nodes as seen again through aliases */
 #define YT_MAX_EXPANDED_BYTES (16 * 1024 * 1024) /* scalar text seen again through aliases */
 
 enum yt_kind { YT_SCALAR, YT_MAP, YT_SEQ };
@@ -36,7 +36,7 @@ struct yt_node {
 	/* mappings: keys[i] (always scalars) -> vals[i]; sequences: vals[i] */
 	struct yt_node **keys, **vals;
 	size_t n, cap;
-	uint64_t size; /* nodes in this subtree (keys too), counting alias expansions */
+	uint64_t size;	/* nodes in this subtree (keys too), counting alias expansions */
 	uint64_t bytes; /* scalar text in this subtree, counting alias expansions */
 	struct yt_node *pending_key; /* loader only: a key awaiting its value */
 };
