@@ -186,6 +186,11 @@ static void verr(struct vctx *v, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void verr(struct vctx *v, const char *path, const char *fmt, ...)
 {
+	if (v->errs->n >= DIAG_MAX) {
+		/* counted, not formatted or located: hostile input can make many */
+		v->errs->dropped++;
+		return;
+	}
 	va_list ap;
 	va_start(ap, fmt);
 	char *msg = xvasprintf(fmt, ap);
@@ -193,6 +198,43 @@ static void verr(struct vctx *v, const char *path, const char *fmt, ...)
 	const struct yt_node *n = locate(v->root, path);
 	diag_add(v->errs, path, n ? n->line : 0, n ? n->col : 0, "%s", msg);
 	free(msg);
+}
+
+/* Duplicates among N keys (NULL keys never match): prev[i] is the index of
+ * the first earlier key equal to keys[i], or -1. Sorting keeps it
+ * O(n log n) however many there are. Caller frees. */
+struct keyed {
+	const char *key;
+	size_t i;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : (x->i < y->i ? -1 : x->i > y->i);
+}
+
+static ssize_t *find_dups(const char *const *keys, size_t n)
+{
+	ssize_t *prev = xmalloc((n ? n : 1) * sizeof(*prev));
+	struct keyed *k = xmalloc((n ? n : 1) * sizeof(*k));
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		prev[i] = -1;
+		if (keys[i])
+			k[m++] = (struct keyed){keys[i], i};
+	}
+	qsort(k, m, sizeof(*k), cmp_keyed);
+	size_t run = 0; /* where the current run of equal keys starts */
+	for (size_t i = 1; i < m; i++) {
+		if (strcmp(k[i - 1].key, k[i].key))
+			run = i;
+		else
+			prev[k[i].i] = (ssize_t)k[run].i;
+	}
+	free(k);
+	return prev;
 }
 
 static bool one_of(const char *s, const char *const *allowed)
@@ -699,8 +741,7 @@ static void validate_ids(struct vctx *v, const char *path, const struct spec_sec
 }
 
 static void validate_container(struct vctx *v, const char *path, struct spec_container *c,
-			       const struct spec_pod *pod, const char *const *seen_names,
-			       size_t nseen)
+			       const struct spec_pod *pod, ssize_t dup_of)
 {
 	char *p = xasprintf("%s.name", path);
 	if (!c->name || !*c->name)
@@ -708,17 +749,14 @@ static void validate_container(struct vctx *v, const char *path, struct spec_con
 	else if (!spec_is_dns1123_label(c->name))
 		verr(v, p, "Invalid value: \"%s\": must be a DNS-1123 label " DNS1123_LABEL_RULE,
 		     c->name);
-	else
-		for (size_t i = 0; i < nseen; i++)
-			if (seen_names[i] && !strcmp(seen_names[i], c->name)) {
-				bool init = i < pod->ninit;
-				verr(v, p, "Duplicate value: \"%s\": spec.%s[%zu] has that name; "
-					   "container names must be unique across initContainers and "
-					   "containers",
-				     c->name, init ? "initContainers" : "containers",
-				     init ? i : i - pod->ninit);
-				break;
-			}
+	else if (dup_of >= 0) {
+		size_t i = (size_t)dup_of;
+		bool init = i < pod->ninit;
+		verr(v, p, "Duplicate value: \"%s\": spec.%s[%zu] has that name; "
+			   "container names must be unique across initContainers and "
+			   "containers",
+		     c->name, init ? "initContainers" : "containers", init ? i : i - pod->ninit);
+	}
 	free(p);
 
 	p = xasprintf("%s.image", path);
@@ -746,6 +784,11 @@ static void validate_container(struct vctx *v, const char *path, struct spec_con
 	free(p);
 
 	/* ports */
+	const char **pnames = xcalloc(c->nports + 1, sizeof(char *));
+	for (size_t i = 0; i < c->nports; i++)
+		pnames[i] = c->ports[i].name;
+	ssize_t *port_dup = find_dups(pnames, c->nports);
+	free(pnames);
 	for (size_t i = 0; i < c->nports; i++) {
 		struct spec_port *pt = &c->ports[i];
 		p = xasprintf("%s.ports[%zu].containerPort", path, i);
@@ -779,12 +822,13 @@ static void validate_container(struct vctx *v, const char *path, struct spec_con
 				verr(v, p, "Invalid value: \"%s\": must be no more than 15 characters, "
 					   "lowercase letters, digits and '-', with at least one letter",
 				     pt->name);
-			for (size_t j = 0; j < i; j++)
-				if (c->ports[j].name && !strcmp(c->ports[j].name, pt->name))
-					verr(v, p, "Duplicate value: \"%s\"", pt->name);
+			if (port_dup[i] >= 0)
+				verr(v, p, "Duplicate value: \"%s\"", pt->name);
 			free(p);
 		}
 	}
+
+	free(port_dup);
 
 	/* env */
 	for (size_t i = 0; i < c->nenv; i++) {
@@ -866,6 +910,11 @@ static void validate_container(struct vctx *v, const char *path, struct spec_con
 	}
 
 	/* volume mounts */
+	const char **mpaths = xcalloc(c->nmounts + 1, sizeof(char *));
+	for (size_t i = 0; i < c->nmounts; i++)
+		mpaths[i] = c->mounts[i].mount_path;
+	ssize_t *mount_dup = find_dups(mpaths, c->nmounts);
+	free(mpaths);
 	for (size_t i = 0; i < c->nmounts; i++) {
 		struct spec_mount *m = &c->mounts[i];
 		char *mp = xasprintf("%s.volumeMounts[%zu]", path, i);
@@ -888,12 +937,8 @@ static void validate_container(struct vctx *v, const char *path, struct spec_con
 			verr(v, p, "required value");
 		else if (m->mount_path[0] != '/')
 			verr(v, p, "Invalid value: \"%s\": must be an absolute path", m->mount_path);
-		else
-			for (size_t j = 0; j < i; j++)
-				if (c->mounts[j].mount_path &&
-				    !strcmp(c->mounts[j].mount_path, m->mount_path))
-					verr(v, p, "Invalid value: \"%s\": must be unique",
-					     m->mount_path);
+		else if (mount_dup[i] >= 0)
+			verr(v, p, "Invalid value: \"%s\": must be unique", m->mount_path);
 		free(p);
 		if (m->sub_path) {
 			p = xasprintf("%s.subPath", mp);
@@ -906,6 +951,8 @@ static void validate_container(struct vctx *v, const char *path, struct spec_con
 		}
 		free(mp);
 	}
+
+	free(mount_dup);
 
 	/* security context */
 	if (c->security.set) {
@@ -1042,6 +1089,11 @@ void spec_validate(const struct spec_pod *cpod, const struct yt_node *root, stru
 	}
 
 	/* volumes */
+	const char **vnames = xcalloc(pod->nvolumes + 1, sizeof(char *));
+	for (size_t i = 0; i < pod->nvolumes; i++)
+		vnames[i] = pod->volumes[i].name;
+	ssize_t *vol_dup = find_dups(vnames, pod->nvolumes);
+	free(vnames);
 	for (size_t i = 0; i < pod->nvolumes; i++) {
 		struct spec_volume *vol = &pod->volumes[i];
 		char *p = xasprintf("spec.volumes[%zu].name", i);
@@ -1050,10 +1102,8 @@ void spec_validate(const struct spec_pod *cpod, const struct yt_node *root, stru
 		else if (!spec_is_dns1123_label(vol->name))
 			verr(v, p, "Invalid value: \"%s\": must be a DNS-1123 label " DNS1123_LABEL_RULE,
 			     vol->name);
-		else
-			for (size_t j = 0; j < i; j++)
-				if (pod->volumes[j].name && !strcmp(pod->volumes[j].name, vol->name))
-					verr(v, p, "Duplicate value: \"%s\"", vol->name);
+		else if (vol_dup[i] >= 0)
+			verr(v, p, "Duplicate value: \"%s\"", vol->name);
 		free(p);
 		if (vol->kind == SPEC_VOL_EMPTYDIR) {
 			static const char *const media[] = {"", "Memory", NULL};
@@ -1085,59 +1135,66 @@ void spec_validate(const struct spec_pod *cpod, const struct yt_node *root, stru
 		}
 	}
 
+	free(vol_dup);
+
 	/* containers */
 	if (pod->ncont == 0)
 		verr(v, "spec.containers", "required value: a pod needs at least one container");
 	size_t total = pod->ninit + pod->ncont;
 	const char **names = xcalloc(total + 1, sizeof(char *));
-	size_t nn = 0;
+	for (size_t i = 0; i < total; i++) {
+		const char *nm = i < pod->ninit ? pod->init_containers[i].name
+						: pod->containers[i - pod->ninit].name;
+		names[i] = nm && *nm && spec_is_dns1123_label(nm) ? nm : NULL;
+	}
+	ssize_t *dup = find_dups(names, total);
 	for (size_t i = 0; i < pod->ninit; i++) {
 		char *p = xasprintf("spec.initContainers[%zu]", i);
-		validate_container(v, p, &pod->init_containers[i], pod, names, nn);
-		names[nn++] = pod->init_containers[i].name;
+		validate_container(v, p, &pod->init_containers[i], pod, dup[i]);
 		free(p);
 	}
 	for (size_t i = 0; i < pod->ncont; i++) {
 		char *p = xasprintf("spec.containers[%zu]", i);
-		validate_container(v, p, &pod->containers[i], pod, names, nn);
-		names[nn++] = pod->containers[i].name;
+		validate_container(v, p, &pod->containers[i], pod, dup[pod->ninit + i]);
 		free(p);
 	}
+	free(dup);
 	free(names);
 
 	/* host ports must not collide across the pod */
-	struct spec_container *all[2] = {pod->init_containers, pod->containers};
-	size_t counts[2] = {pod->ninit, pod->ncont};
-	const char *kinds[2] = {"initContainers", "containers"};
-	for (int a = 0; a < 2; a++)
-		for (size_t i = 0; i < counts[a]; i++)
-			for (size_t j = 0; j < all[a][i].nports; j++) {
-				struct spec_port *pt = &all[a][i].ports[j];
-				if (!pt->host_port)
-					continue;
-				for (int b = 0; b <= a; b++)
-					for (size_t k = 0; k < (b == a ? i + 1 : counts[b]); k++)
-						for (size_t l = 0; l < all[b][k].nports; l++) {
-							struct spec_port *q = &all[b][k].ports[l];
-							if (q == pt)
-								goto next;
-							if (q->host_port == pt->host_port &&
-							    q->protocol && pt->protocol &&
-							    !strcmp(q->protocol, pt->protocol)) {
-								char *p = xasprintf(
-									"spec.%s[%zu].ports[%zu]"
-									".hostPort",
-									kinds[a], i, j);
-								verr(v, p,
-								     "Duplicate value: \"%lld/%s\"",
-								     (long long)pt->host_port,
-								     pt->protocol);
-								free(p);
-								goto next;
-							}
-						}
-next:;
-			}
+	size_t nhp = 0;
+	for (size_t i = 0; i < total; i++) {
+		const struct spec_container *c = i < pod->ninit ? &pod->init_containers[i]
+							       : &pod->containers[i - pod->ninit];
+		nhp += c->nports;
+	}
+	char **hp = xcalloc(nhp + 1, sizeof(char *));
+	char **hpath = xcalloc(nhp + 1, sizeof(char *));
+	size_t k = 0;
+	for (size_t i = 0; i < total; i++) {
+		bool init = i < pod->ninit;
+		const struct spec_container *c = init ? &pod->init_containers[i]
+						      : &pod->containers[i - pod->ninit];
+		for (size_t j = 0; j < c->nports; j++, k++) {
+			const struct spec_port *pt = &c->ports[j];
+			if (!pt->host_port || !pt->protocol)
+				continue;
+			hp[k] = xasprintf("%lld/%s", (long long)pt->host_port, pt->protocol);
+			hpath[k] = xasprintf("spec.%s[%zu].ports[%zu].hostPort",
+					     init ? "initContainers" : "containers",
+					     init ? i : i - pod->ninit, j);
+		}
+	}
+	ssize_t *hdup = find_dups((const char *const *)hp, nhp);
+	for (size_t i = 0; i < nhp; i++) {
+		if (hdup[i] >= 0)
+			verr(v, hpath[i], "Duplicate value: \"%s\"", hp[i]);
+		free(hp[i]);
+		free(hpath[i]);
+	}
+	free(hdup);
+	free(hp);
+	free(hpath);
 	const char *def = spec_annotation(pod, "kubectl.kubernetes.io/default-container");
 	(void)def; /* an unknown name falls back to the first container, as kubectl does */
 }
