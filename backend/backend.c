@@ -3,11 +3,15 @@
  * under the backend lock. */
 #include "backend/backend.h"
 #include "backend/pod.h"
+#include "backend/probe.h"
 #include "backend/spec.h"
 #include "backend/util.h"
 #include "backend/yamltree.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -70,6 +74,24 @@ static char *run_dir_for(const char *state_dir)
 	for (int i = 0; i < 6; i++)
 		sprintf(hex + 2 * i, "%02x", md[i]);
 	return xasprintf("/run/podfs/%s", hex);
+}
+
+/* The node's address for status.hostIP: its first non-loopback IPv4
+ * address (only reported, never dialled). */
+static void find_host_ip(struct backend *b)
+{
+	struct ifaddrs *ifs = NULL;
+	b->host_ip[0] = '\0';
+	if (getifaddrs(&ifs) < 0)
+		return;
+	for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		struct sockaddr_in *sin = (struct sockaddr_in *)i->ifa_addr;
+		inet_ntop(AF_INET, &sin->sin_addr, b->host_ip, sizeof(b->host_ip));
+		break;
+	}
+	freeifaddrs(ifs);
 }
 
 static int make_infra_rootfs(struct backend *b, char **err)
@@ -152,6 +174,7 @@ int backend_open(const struct backend_opts *opts, struct backend **out, char **e
 		goto fail;
 	if ((r = image_store_open(b->state_dir, &b->images, err)) < 0)
 		goto fail;
+	find_host_ip(b);
 	b->node_milli_cpu = (int64_t)sysconf(_SC_NPROCESSORS_ONLN) * 1000;
 	struct sysinfo si;
 	if (sysinfo(&si) == 0)
@@ -164,6 +187,7 @@ int backend_open(const struct backend_opts *opts, struct backend **out, char **e
 		goto fail;
 	}
 	b->exit_wd = inotify_add_watch(b->ino_fd, b->rt.exit_dir, IN_CLOSE_WRITE | IN_MOVED_TO);
+	b->pool = probe_pool_start(4);
 	pthread_mutex_lock(&b->lock);
 	r = pod_load_all(b, err);
 	status_render_node(b);
@@ -212,6 +236,8 @@ void backend_close(struct backend *b, bool stop_pods)
 		pod_wake(b);
 		pthread_join(b->thread, NULL);
 	}
+	if (b->pool)
+		probe_pool_stop(b->pool); /* jobs finish; the pods are still there */
 	for (size_t i = 0; i < b->npods; i++)
 		pod_free(b->pods[i]);
 	free(b->pods);

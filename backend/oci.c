@@ -1252,6 +1252,13 @@ static int container_mounts(const struct oci_pod *pod, const struct spec_pod *sp
 		mnt_add(l, "/etc/hosts", "bind", pod->hosts_path, fopts);
 	if (pod->resolv_path)
 		mnt_add(l, "/etc/resolv.conf", "bind", pod->resolv_path, fopts);
+	if (pod->termlog_path && c->termination_message_path &&
+	    c->termination_message_path[0] == '/') {
+		/* the kubelet binds a host file there, so the message outlives
+		 * the container's /dev tmpfs */
+		cleanup_free char *tdst = clean_abs_path(c->termination_message_path);
+		mnt_add(l, tdst, "bind", pod->termlog_path, "rbind,rprivate,rw");
+	}
 
 	for (size_t i = 0; i < c->nmounts; i++) {
 		const struct spec_mount *m = &c->mounts[i];

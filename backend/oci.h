@@ -22,6 +22,7 @@ struct oci_pod {
 	const char *hosts_path, *hostname_path, *resolv_path; /* bind-mounted files */
 	const char *shm_path;				      /* the pod's /dev/shm tmpfs */
 	const char *cgroup_parent; /* "/podfs/<pod-uid>"; each container adds "/<id>" */
+	const char *termlog_path; /* host file bound at terminationMessagePath (containers) */
 };
 
 /* Facts the downward API and resourceFieldRef need. NULL strings fall back

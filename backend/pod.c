@@ -267,6 +267,10 @@ static void container_free(struct container *c)
 	oci_strv_free(c->env);
 	plainlog_reset(&c->log);
 	plainlog_reset(&c->prevlog);
+	for (int k = 0; k < PK_COUNT; k++)
+		free(c->probes[k].last_failure);
+	free(c->kill_message);
+	free(c->kill_reason);
 }
 
 /* Build the container table for a (new) spec. */
@@ -370,7 +374,9 @@ static enum pod_phase compute_phase(struct pod *p)
 	}
 	for (size_t i = p->ninit; i < p->nc; i++) {
 		struct container *c = &p->c[i];
-		if (c->phase == C_RUNNING) {
+		if (c->phase == C_RUNNING && c->poststart_pending) {
+			waiting++;
+		} else if (c->phase == C_RUNNING) {
 			running++;
 		} else if (c->phase == C_TERMINATED) {
 			stopped++;
@@ -619,7 +625,29 @@ struct start_result {
 	pid_t pid;
 	char *image_id;
 	char **env;
+	int stop_signal;
 };
+
+/* "SIGTERM", "TERM" or "15" to a number; 0 if unknown. */
+static int parse_signal(const char *s)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} sigs[] = {{"TERM", SIGTERM}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+		    {"HUP", SIGHUP},   {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"WINCH", SIGWINCH},
+		    {"PWR", SIGPWR},   {"STOP", SIGSTOP}};
+	if (!s || !*s)
+		return 0;
+	if (*s >= '0' && *s <= '9')
+		return atoi(s);
+	if (!strncmp(s, "SIG", 3))
+		s += 3;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (!strcmp(s, sigs[i].name))
+			return sigs[i].sig;
+	return 0;
+}
 
 static int mount_rootfs(const char *bundle, const struct image_info *img, char **err)
 {
@@ -665,6 +693,7 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 		goto out;
 	}
 	res->image_id = xstrdup(img->digest);
+	res->stop_signal = parse_signal(img->config.stop_signal);
 	util_random_hex(res->cid);
 	bundle = xasprintf("%s/containers/%s", b->state_dir, res->cid);
 	if ((r = util_mkdir_p(bundle, 0700)) < 0) {
@@ -682,7 +711,7 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 		.service_account = p->spec->service_account_name ? p->spec->service_account_name
 								  : "default",
 		.pod_ip = "",
-		.host_ip = "",
+		.host_ip = b->host_ip,
 		.node_milli_cpu = b->node_milli_cpu,
 		.node_memory = b->node_memory,
 	};
@@ -695,7 +724,9 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 	char *net = pod_path(p, "net"), *ipc = pod_path(p, "ipc"), *uts = pod_path(p, "uts"),
 	     *pidns = pod_path(p, "pidns"), *hs = pod_path(p, "hostname"),
 	     *ho = pod_path(p, "hosts"), *rs = pod_path(p, "resolv.conf"),
-	     *shm = pod_path(p, "shm"), *cg = cgroup_parent(p);
+	     *shm = pod_path(p, "shm"), *cg = cgroup_parent(p),
+	     *tl = xasprintf("%s/termination-log", bundle);
+	util_write_file(tl, "", 0, 0666);
 	struct oci_pod op = {
 		.netns_path = p->spec->host_network ? NULL : net,
 		.ipc_path = ipc,
@@ -706,6 +737,7 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 		.resolv_path = rs,
 		.shm_path = shm,
 		.cgroup_parent = cg,
+		.termlog_path = tl,
 	};
 	/* volumes: emptyDir under the pod's state, hostPath as given */
 	const char **vpaths = xcalloc(p->spec->nvolumes + 1, sizeof(char *));
@@ -733,6 +765,7 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 	free(rs);
 	free(shm);
 	free(cg);
+	free(tl);
 	free(rootfs);
 	if (r < 0) {
 		res->reason = "CreateContainerConfigError";
@@ -836,6 +869,15 @@ static bool backoff_allows(struct backend *b, struct pod *p, struct container *c
 	return true;
 }
 
+/* Has C terminated and not been started again (it may be waiting out its
+ * back-off in CrashLoopBackOff)? */
+static bool crashed(const struct container *c)
+{
+	return c->phase == C_TERMINATED ||
+	       (c->phase == C_WAITING && c->waiting_reason &&
+		!strcmp(c->waiting_reason, "CrashLoopBackOff"));
+}
+
 /* Start C (lock held on entry and exit; dropped inside). */
 static void do_start(struct backend *b, struct pod *p, struct container *c)
 {
@@ -907,19 +949,89 @@ static void do_start(struct backend *b, struct pod *p, struct container *c)
 	memcpy(c->cid, res.cid, sizeof(c->cid));
 	c->pid = res.pid;
 	c->phase = C_RUNNING;
+	c->stop_signal = res.stop_signal;
 	realtime_now(&c->started_at);
 	free(c->waiting_reason);
 	free(c->waiting_message);
 	c->waiting_reason = c->waiting_message = NULL;
 	c->killing = false;
-	/* probes are the lifecycle module's; without them started and ready
-	 * follow running */
-	c->started = true;
-	c->ready = !c->init || c->sidecar;
+	podprobe_reset(c);
+	/* started once the startup probe succeeds (or at once without one);
+	 * ready once the readiness probe does (init containers never are) */
+	c->started = !c->spec->startup;
+	c->ready = c->started && !c->spec->readiness && (!c->init || c->sidecar);
+	int64_t now = mono_ms();
+	for (int k = 0; k < PK_COUNT; k++)
+		if (c->probes[k].spec)
+			c->probes[k].next_ms = now + c->probes[k].spec->initial_delay_seconds * 1000;
 	pod_event(b, p, false, "Pulled", c->name,
 		  "Container image \"%s\" already present on machine", c->spec->image);
 	pod_event(b, p, false, "Created", c->name, "Created container %s", c->name);
 	pod_event(b, p, false, "Started", c->name, "Started container %s", c->name);
+	podprobe_poststart(b, p, c);
+	p->dirty = true; /* what may start next (after a sidecar) is decided on the next pass */
+}
+
+/* The last LINES lines of a plain log, at most MAX bytes (the tail wins). */
+static char *log_tail(const struct plainlog *l, int lines, size_t max)
+{
+	if (!l->plain_path || !l->plain_size)
+		return NULL;
+	int fd = open(l->plain_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t want = l->plain_size < 65536 ? l->plain_size : 65536;
+	char *buf = xmalloc(want + 1);
+	ssize_t n = pread(fd, buf, want, (off_t)(l->plain_size - want));
+	close(fd);
+	if (n <= 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	size_t len = (size_t)n;
+	size_t start = len;
+	int seen = 0;
+	if (start && buf[start - 1] == '\n')
+		start--;
+	while (start > 0 && seen < lines) {
+		start--;
+		if (buf[start] == '\n' && ++seen == lines) {
+			start++;
+			break;
+		}
+	}
+	if (len - start > max)
+		start = len - max;
+	char *out = xstrdup(buf + start);
+	free(buf);
+	return out;
+}
+
+/* The kubelet's termination message: the file at terminationMessagePath
+ * (at most 4096 bytes), else with FallbackToLogsOnError and a failure the
+ * last 80 lines of the log (at most 2048 bytes); else why podfs killed it. */
+static char *termination_message(struct backend *b, struct container *c, int code)
+{
+	char *path = xasprintf("%s/containers/%s/termination-log", b->state_dir, c->cid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	char *msg = NULL;
+	if (fd >= 0) {
+		char buf[4097];
+		ssize_t n = read(fd, buf, 4096);
+		close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			msg = xstrdup(buf);
+		}
+	}
+	if (!msg && code != 0 && c->spec->termination_message_policy &&
+	    !strcmp(c->spec->termination_message_policy, "FallbackToLogsOnError"))
+		msg = log_tail(&c->log, 80, 2048);
+	if (!msg && c->kill_message)
+		msg = xstrdup(c->kill_message);
+	return msg;
 }
 
 /* A container's exit, from conmon's exit file. Lock held. */
@@ -939,6 +1051,10 @@ static void container_exited(struct backend *b, struct pod *p, struct container 
 	c->started = false;
 	c->pid = 0;
 	plainlog_pump(&c->log);
+	c->term.message = termination_message(b, c, code);
+	c->stop = STOP_NONE;
+	c->killing = false;
+	c->poststart_pending = false;
 	announce(b, BC_MODIFIED, p->name, c->name, BF_LOGS);
 	(void)p;
 }
@@ -953,49 +1069,43 @@ static bool any_running(struct pod *p)
 	return false;
 }
 
-static int64_t grace_ms(struct pod *p)
+static bool any_running_where(struct pod *p, bool sidecars)
 {
-	int64_t g = (p->spec ? p->spec->termination_grace_seconds : 30) * 1000;
-	return g < MIN_GRACE_MS ? MIN_GRACE_MS : g;
+	for (size_t i = 0; i < p->nc; i++)
+		if (p->c[i].phase == C_RUNNING && (p->c[i].init == sidecars))
+			return true;
+	return false;
 }
 
-/* Stop everything (deletion or replacement). Returns true when done. */
-static bool sync_terminate(struct backend *b, struct pod *p)
+/* Stop every running container, as the kubelet kills a pod: app
+ * containers first (each with the pod's grace period), then sidecars in
+ * reverse order, one after another. Returns true once none runs. */
+static bool stop_all(struct backend *b, struct pod *p, const char *why, int64_t *wake)
 {
-	int64_t now = mono_ms();
-	if (any_running(p)) {
-		if (!p->kill_deadline_ms) {
-			p->kill_deadline_ms = now + grace_ms(p);
-			for (size_t i = 0; i < p->nc; i++) {
-				struct container *c = &p->c[i];
-				if (c->phase != C_RUNNING || c->killing)
-					continue;
-				c->killing = true;
-				pod_event(b, p, false, "Killing", c->name, "Stopping container %s",
-					  c->name);
-				char cid[40];
-				memcpy(cid, c->cid, sizeof(cid));
-				pthread_mutex_unlock(&b->lock);
-				rt_kill(&b->rt, cid, SIGTERM, false, NULL);
-				pthread_mutex_lock(&b->lock);
-			}
-		} else if (now >= p->kill_deadline_ms) {
-			for (size_t i = 0; i < p->nc; i++) {
-				struct container *c = &p->c[i];
-				if (c->phase != C_RUNNING)
-					continue;
-				char cid[40];
-				memcpy(cid, c->cid, sizeof(cid));
-				pthread_mutex_unlock(&b->lock);
-				rt_kill(&b->rt, cid, SIGKILL, true, NULL);
-				pthread_mutex_lock(&b->lock);
-			}
-			p->kill_deadline_ms = now + 1000; /* and again, until gone */
+	int64_t grace = p->spec ? p->spec->termination_grace_seconds * 1000 : 30000;
+	bool apps = any_running_where(p, false);
+	for (size_t i = p->nc; i-- > 0;) {
+		struct container *c = &p->c[i];
+		if (c->phase != C_RUNNING)
+			continue;
+		if (c->init && apps)
+			continue; /* sidecars wait for the app containers */
+		if (c->stop == STOP_NONE) {
+			char *msg = xasprintf("%s %s", why, c->name);
+			container_stop_begin(b, p, c, grace, msg);
+			free(msg);
 		}
-		p->wake_ms = p->kill_deadline_ms;
-		return false;
+		container_stop_advance(b, p, c, wake);
+		if (c->init)
+			break; /* one sidecar at a time, last first */
 	}
-	/* all stopped: remove containers and the sandbox */
+	return !any_running(p);
+}
+
+/* Remove the containers' runtime state and the sandbox (lock held; it is
+ * dropped inside). */
+static void teardown(struct backend *b, struct pod *p)
+{
 	char **cids = xcalloc(p->nc + 1, sizeof(char *));
 	for (size_t i = 0; i < p->nc; i++) {
 		struct container *c = &p->c[i];
@@ -1018,7 +1128,19 @@ static bool sync_terminate(struct backend *b, struct pod *p)
 	free(cids);
 	sandbox_destroy(b, p);
 	pthread_mutex_lock(&b->lock);
-	p->kill_deadline_ms = 0;
+}
+
+/* Stop everything (deletion or replacement). Returns true when done. */
+static bool sync_terminate(struct backend *b, struct pod *p)
+{
+	int64_t wake = 0;
+	if (!stop_all(b, p, "Stopping container", &wake)) {
+		p->wake_ms = wake;
+		return false;
+	}
+	if (p->jobs > 0)
+		return false; /* a probe or hook still holds the spec; it will wake us */
+	teardown(b, p);
 	return true;
 }
 
@@ -1047,6 +1169,8 @@ static void sync_pod(struct backend *b, struct pod *p)
 			status_render_pod(b, p);
 			return;
 		}
+		if (p->jobs > 0)
+			return; /* jobs still hold the spec; they wake us when done */
 		if (p->deleting) {
 			pod_remove(b, p);
 			return;
@@ -1064,6 +1188,14 @@ static void sync_pod(struct backend *b, struct pod *p)
 	if (!p->spec)
 		return;
 	if (p->phase == PHASE_SUCCEEDED || p->phase == PHASE_FAILED) {
+		/* a finished pod keeps its records; what still runs (sidecars,
+		 * or everything after a deadline) is stopped, then the sandbox */
+		int64_t wake = 0;
+		if (!stop_all(b, p, "Stopping container", &wake))
+			p->wake_ms = wake;
+		else if (p->sandbox_ready && p->jobs == 0)
+			teardown(b, p);
+		podstore_save_state(b, p);
 		status_render_pod(b, p);
 		return;
 	}
@@ -1071,7 +1203,35 @@ static void sync_pod(struct backend *b, struct pod *p)
 		realtime_now(&p->start_time);
 		p->has_start_time = true;
 	}
+	if (p->spec->has_active_deadline) {
+		struct timespec now;
+		realtime_now(&now);
+		int64_t active_ms = (int64_t)(now.tv_sec - p->start_time.tv_sec) * 1000 +
+				    (now.tv_nsec - p->start_time.tv_nsec) / 1000000;
+		int64_t limit = p->spec->active_deadline_seconds * 1000;
+		if (active_ms >= limit) {
+			p->phase = PHASE_FAILED;
+			free(p->reason);
+			free(p->message);
+			p->reason = xstrdup("DeadlineExceeded");
+			p->message = xstrdup("Pod was active on the node longer than the specified "
+					     "deadline");
+			pod_event(b, p, true, "DeadlineExceeded", NULL, "%s", p->message);
+			p->dirty = true;
+			podstore_save_state(b, p);
+			status_render_pod(b, p);
+			return;
+		}
+		p->wake_ms = mono_ms() + (limit - active_ms);
+	}
 	if (!p->sandbox_ready) {
+		/* a new sandbox needs the old containers gone first */
+		int64_t w = 0;
+		if (any_running(p) && !stop_all(b, p, "Stopping container", &w)) {
+			p->wake_ms = w;
+			status_render_pod(b, p);
+			return;
+		}
 		char *err = NULL;
 		pthread_mutex_unlock(&b->lock);
 		sandbox_destroy(b, p); /* leftovers of an earlier try */
@@ -1088,7 +1248,7 @@ static void sync_pod(struct backend *b, struct pod *p)
 		p->sandbox_ready = true;
 		podstore_save_state(b, p);
 	}
-	int64_t wake = 0;
+	int64_t wake = p->wake_ms;
 	int64_t now = mono_ms();
 	/* init containers, in order; sidecars keep running */
 	bool init_done = true;
@@ -1115,7 +1275,7 @@ static void sync_pod(struct backend *b, struct pod *p)
 				wake = c->next_start_ms;
 			break;
 		}
-		if (c->phase == C_TERMINATED && !backoff_allows(b, p, c, &wake))
+		if (crashed(c) && !backoff_allows(b, p, c, &wake))
 			break;
 		do_start(b, p, c);
 		if (c->phase == C_RUNNING && c->sidecar)
@@ -1134,23 +1294,24 @@ static void sync_pod(struct backend *b, struct pod *p)
 					wake = c->next_start_ms;
 				continue;
 			}
-			if (c->phase == C_TERMINATED && !backoff_allows(b, p, c, &wake))
+			if (crashed(c) && !backoff_allows(b, p, c, &wake))
 				continue;
 			do_start(b, p, c);
 			if (p->deleting || p->pending)
 				break;
 		}
 	}
+	/* running containers (those just started too): stops in progress,
+	 * probes due */
+	for (size_t i = 0; i < p->nc; i++) {
+		container_stop_advance(b, p, &p->c[i], &wake);
+		podprobe_schedule(b, p, &p->c[i], &wake);
+	}
 	enum pod_phase ph = compute_phase(p);
 	if (ph != p->phase) {
 		p->phase = ph;
-		if (ph == PHASE_SUCCEEDED || ph == PHASE_FAILED) {
-			/* a finished pod keeps its containers' records; its sidecars
-			 * and sandbox are stopped */
-			for (size_t i = 0; i < p->nc; i++)
-				if (p->c[i].phase == C_RUNNING)
-					p->dirty = true;
-		}
+		if (ph == PHASE_SUCCEEDED || ph == PHASE_FAILED)
+			p->dirty = true; /* stop what still runs, on the next pass */
 	}
 	if (wake && (!p->wake_ms || wake < p->wake_ms))
 		p->wake_ms = wake;
@@ -1309,6 +1470,14 @@ static void pod_reconcile(struct backend *b, struct pod *p)
 		if (state && (!strcmp(state, "running") || !strcmp(state, "created"))) {
 			plainlog_watch(b, &c->log);
 			plainlog_pump(&c->log);
+			/* probes start over, as after a kubelet restart */
+			podprobe_reset(c);
+			c->started = !c->spec->startup;
+			c->ready = c->started && !c->spec->readiness && (!c->init || c->sidecar);
+			int64_t now = mono_ms();
+			for (int k = 0; k < PK_COUNT; k++)
+				if (c->probes[k].spec)
+					c->probes[k].next_ms = now;
 		} else {
 			/* gone without a trace: the kubelet's ContainerStatusUnknown */
 			cterm_clear(&c->term);

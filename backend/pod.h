@@ -33,6 +33,27 @@ struct cterm {
 
 enum cphase { C_WAITING, C_RUNNING, C_TERMINATED };
 
+enum probe_kind { PK_STARTUP, PK_LIVENESS, PK_READINESS, PK_COUNT };
+
+/* One probe's state (podfs shows all of it; the kubelet keeps it inside). */
+struct probe_state {
+	const struct spec_probe *spec; /* NULL: no such probe */
+	int result; /* -1 unknown (not yet decided), 0 failure, 1 success */
+	int successes, failures; /* consecutive */
+	int errors; /* consecutive probes that could not run */
+	bool has_last;
+	struct timespec last_time;
+	int last_outcome; /* the latest single probe: 1 success, 0 failure, -1 error */
+	char *last_failure; /* the last failure's message */
+	struct timespec last_failure_time;
+	int64_t next_ms; /* monotonic: when the next probe is due */
+	bool in_flight;
+};
+
+/* Stopping a container, as kubelet's killContainer: preStop hook (within
+ * the grace period), then the stop signal, then SIGKILL at the deadline. */
+enum stop_state { STOP_NONE, STOP_PRESTOP, STOP_TERM, STOP_KILL };
+
 /* A log file being converted from conmon's CRI format to plain text. */
 struct plainlog {
 	char *cri_path, *plain_path;
@@ -67,6 +88,14 @@ struct container {
 	int64_t next_start_ms; /* monotonic; 0 = now */
 	bool killing; /* SIGTERM sent */
 	struct plainlog log, prevlog;
+	int stop_signal; /* the image's StopSignal, default SIGTERM */
+	struct probe_state probes[PK_COUNT];
+	enum stop_state stop;
+	int64_t stop_deadline_ms; /* end of the grace period (STOP_PRESTOP) or of the wait */
+	bool prestop_done;
+	bool poststart_pending; /* running, but postStart has not finished */
+	char *kill_message; /* why podfs stopped it (liveness, postStart, ...) */
+	char *kill_reason; /* the terminated reason to report instead of Error */
 };
 
 struct event {
@@ -106,6 +135,9 @@ struct pod {
 	int64_t kill_deadline_ms;
 	bool gone;
 	int deleters; /* threads waiting in backend_pod_delete */
+	int jobs; /* probe, hook and kill jobs in flight: the pod and its spec
+		   * stay until they are done */
+	bool deadline_exceeded;
 	char *apply_error; /* the last refused manifest's errors */
 	/* events */
 	struct event *ev;
@@ -124,6 +156,7 @@ struct backend {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* signalled when a pod goes */
 	char *state_dir, *node_name;
+	char host_ip[64]; /* the node's first non-loopback IPv4 address, or "" */
 	double backoff_scale;
 	struct rt rt;
 	struct image_store *images;
@@ -135,6 +168,7 @@ struct backend {
 	int exit_wd;
 	pthread_t thread;
 	bool stop;
+	struct probe_pool *pool; /* probes, hooks, kills */
 	backend_change_cb change_cb;
 	void *change_arg;
 	/* node-wide renders */
@@ -155,6 +189,17 @@ void pod_free(struct pod *p);
 void pod_install_spec(struct pod *p, struct spec_pod *spec, char *yaml, size_t len);
 void pod_event(struct backend *b, struct pod *p, bool warning, const char *reason,
 	       const char *object, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* podprobe.c: probes, hooks and stops, run on the pool; results come back
+ * under the lock and mark the pod dirty. */
+void podprobe_reset(struct container *c);
+void podprobe_schedule(struct backend *b, struct pod *p, struct container *c, int64_t *wake);
+void podprobe_poststart(struct backend *b, struct pod *p, struct container *c);
+void podprobe_kill(struct backend *b, struct pod *p, const char *cid, int sig);
+void container_stop_begin(struct backend *b, struct pod *p, struct container *c, int64_t grace_ms,
+			  const char *why);
+void container_stop_advance(struct backend *b, struct pod *p, struct container *c, int64_t *wake);
+const char *probe_kind_name(enum probe_kind k);
 
 /* status.c: re-render a pod's status files and the node files; returns
  * true (and calls the change callback) when something changed. Lock held. */

@@ -66,7 +66,11 @@ static json_t *container_json(const struct pod *p, const struct container *c)
 	json_t *o = json_object();
 	json_object_set_new(o, "name", json_string(c->name));
 	json_t *state = json_object();
-	if (c->phase == C_RUNNING) {
+	if (c->phase == C_RUNNING && c->poststart_pending) {
+		/* not reported Running until postStart has finished */
+		json_object_set_new(state, "waiting",
+				    json_pack("{s:s}", "reason", "ContainerCreating"));
+	} else if (c->phase == C_RUNNING) {
 		json_object_set_new(state, "running", json_pack("{s:o}", "startedAt",
 								 jtime(&c->started_at)));
 	} else if (c->phase == C_TERMINATED) {
@@ -91,6 +95,36 @@ static json_t *container_json(const struct pod *p, const struct container *c)
 	json_object_set_new(o, "imageID", json_string(c->image_id ? c->image_id : ""));
 	if (*c->cid)
 		json_object_set_new(o, "containerID", json_sprintf("runc://%s", c->cid));
+	/* beyond Kubernetes: every probe's results */
+	json_t *probes = json_object();
+	static const char *const keys[PK_COUNT] = {"startup", "liveness", "readiness"};
+	for (int k = 0; k < PK_COUNT; k++) {
+		const struct probe_state *ps = &c->probes[k];
+		if (!ps->spec)
+			continue;
+		json_t *po = json_object();
+		json_object_set_new(po, "result", json_string(ps->result == 1   ? "Success"
+							      : ps->result == 0 ? "Failure"
+										: "Unknown"));
+		if (ps->has_last) {
+			json_object_set_new(po, "lastProbeTime", jtime(&ps->last_time));
+			json_object_set_new(po, "lastProbe",
+					    json_string(ps->last_outcome == 1   ? "Success"
+							: ps->last_outcome == 0 ? "Failure"
+										: "Error"));
+		}
+		json_object_set_new(po, "consecutiveSuccesses", json_integer(ps->successes));
+		json_object_set_new(po, "consecutiveFailures", json_integer(ps->failures));
+		if (ps->last_failure) {
+			json_object_set_new(po, "lastFailureMessage", json_string(ps->last_failure));
+			json_object_set_new(po, "lastFailureTime", jtime(&ps->last_failure_time));
+		}
+		json_object_set_new(probes, keys[k], po);
+	}
+	if (json_object_size(probes))
+		json_object_set_new(o, "probes", probes);
+	else
+		json_decref(probes);
 	(void)p;
 	return o;
 }
@@ -212,11 +246,13 @@ static json_t *pod_status_json(struct backend *b, const struct pod *p)
 	for (size_t i = p->ninit; i < p->nc; i++)
 		json_array_append_new(a, container_json(p, &p->c[i]));
 	json_object_set_new(o, "containerStatuses", a);
-	json_object_set_new(o, "hostIP", json_string("127.0.0.1"));
+	if (*b->host_ip) {
+		json_object_set_new(o, "hostIP", json_string(b->host_ip));
+		json_object_set_new(o, "hostIPs", json_pack("[{s:s}]", "ip", b->host_ip));
+	}
 	if (p->has_start_time)
 		json_object_set_new(o, "startTime", jtime(&p->start_time));
 	json_object_set_new(o, "qosClass", json_string(qos_class(p->spec)));
-	(void)b;
 	return o;
 }
 
@@ -338,6 +374,9 @@ void status_render_pod(struct backend *b, struct pod *p)
 	char *phase = xasprintf("%s%s", p->spec ? status_phase_name(p->phase) : "",
 				p->spec ? "\n" : "");
 	bool ch_json = replace(&p->r_json, json);
+	/* ps says what phase says, at the same moment */
+	if (ch_json)
+		status_render_node(b);
 	bool ch_yaml = replace(&p->r_status, sb_steal(&sb));
 	bool ch_phase = replace(&p->r_phase, phase);
 	if (ch_json || ch_yaml || ch_phase)
