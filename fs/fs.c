@@ -290,6 +290,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 enum hkind { H_SNAPSHOT, H_LOG, H_SPEC, H_ANNOUNCE };
 
 struct handle {
+	int refs; /* the open file, plus each operation in progress */
 	enum hkind kind;
 	char *buf;
 	size_t len, cap;
@@ -333,9 +334,50 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 }
 
 struct dirbuf {
+	int refs; /* as struct handle: first member */
 	char *p;
 	size_t size;
 };
+
+/* A reader killed mid-request makes the kernel send RELEASE while our
+ * READ (or READDIR) still runs in another thread: handles are counted so
+ * the last one out frees. Both kinds start with the count. */
+static pthread_mutex_t hlock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *hold(struct fuse_file_info *fi)
+{
+	int *refs = (int *)(uintptr_t)fi->fh;
+	pthread_mutex_lock(&hlock);
+	(*refs)++;
+	pthread_mutex_unlock(&hlock);
+	return refs;
+}
+
+static void handle_free(struct handle *h);
+
+/* Drop a reference; returns true when it was the last. */
+static bool drop(void *obj)
+{
+	int *refs = obj;
+	pthread_mutex_lock(&hlock);
+	bool last = --(*refs) == 0;
+	pthread_mutex_unlock(&hlock);
+	return last;
+}
+
+static void dirbuf_put(struct dirbuf *b)
+{
+	if (drop(b)) {
+		free(b->p);
+		free(b);
+	}
+}
+
+static void handle_put(struct handle *h)
+{
+	if (drop(h))
+		handle_free(h);
+}
 
 static void dirbuf_add(fuse_req_t req, struct dirbuf *b, const char *name, fuse_ino_t ino,
 		       bool dir)
@@ -363,6 +405,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	/* the listing is taken once, at opendir, so readdir offsets are stable */
 	struct dirbuf *b = xcalloc(1, sizeof(*b));
+	b->refs = 1;
 	dirbuf_add(req, b, ".", ino, true);
 	dirbuf_add(req, b, "..", ino == 1 ? 1 : 1, true);
 	if (n->kind == N_ROOT) {
@@ -400,20 +443,19 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
 	(void)ino;
-	struct dirbuf *b = (struct dirbuf *)(uintptr_t)fi->fh;
+	struct dirbuf *b = hold(fi);
 	if ((size_t)off < b->size)
 		fuse_reply_buf(req, b->p + off, b->size - (size_t)off < size ? b->size - (size_t)off
 									  : size);
 	else
 		fuse_reply_buf(req, NULL, 0);
+	dirbuf_put(b);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	struct dirbuf *b = (struct dirbuf *)(uintptr_t)fi->fh;
-	free(b->p);
-	free(b);
+	dirbuf_put((struct dirbuf *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -430,6 +472,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	int acc = fi->flags & O_ACCMODE;
 	struct handle *h = xcalloc(1, sizeof(*h));
+	h->refs = 1;
 	h->fd = -1;
 	if (acc != O_RDONLY && from_announcer(req)) {
 		h->kind = H_ANNOUNCE;
@@ -487,43 +530,50 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	(void)ino;
-	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct handle *h = hold(fi);
 	if (h->kind == H_LOG) {
 		if (h->fd < 0) {
 			fuse_reply_buf(req, NULL, 0);
-			return;
+		} else {
+			char *buf = xmalloc(size);
+			ssize_t n = pread(h->fd, buf, size, off);
+			if (n < 0)
+				fuse_reply_err(req, errno);
+			else
+				fuse_reply_buf(req, buf, (size_t)n);
+			free(buf);
 		}
-		char *buf = xmalloc(size);
-		ssize_t n = pread(h->fd, buf, size, off);
-		if (n < 0)
-			fuse_reply_err(req, errno);
-		else
-			fuse_reply_buf(req, buf, (size_t)n);
-		free(buf);
-		return;
-	}
-	if ((size_t)off >= h->len) {
+	} else if ((size_t)off >= h->len) {
 		fuse_reply_buf(req, NULL, 0);
-		return;
+	} else {
+		size_t n = h->len - (size_t)off < size ? h->len - (size_t)off : size;
+		fuse_reply_buf(req, h->buf + off, n);
 	}
-	size_t n = h->len - (size_t)off < size ? h->len - (size_t)off : size;
-	fuse_reply_buf(req, h->buf + off, n);
+	handle_put(h);
 }
+
+static void spec_write(fuse_req_t req, struct handle *h, const char *buf, size_t size, off_t off,
+		       int flags);
 
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
 	(void)ino;
-	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct handle *h = hold(fi);
 	if (h->kind == H_ANNOUNCE) {
 		fuse_reply_write(req, size);
-		return;
-	}
-	if (h->kind != H_SPEC) {
+	} else if (h->kind != H_SPEC) {
 		fuse_reply_err(req, EBADF);
-		return;
+	} else {
+		spec_write(req, h, buf, size, off, fi->flags);
 	}
-	if (fi->flags & O_APPEND)
+	handle_put(h);
+}
+
+static void spec_write(fuse_req_t req, struct handle *h, const char *buf, size_t size, off_t off,
+		       int flags)
+{
+	if (flags & O_APPEND)
 		off = (off_t)h->len;
 	if ((size_t)off + size > SPEC_MAX) {
 		fuse_reply_err(req, EFBIG);
@@ -548,9 +598,10 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct handle *h = hold(fi);
 	if (h->kind != H_SPEC || !h->dirty) {
 		fuse_reply_err(req, h->kind == H_SPEC ? h->error : 0);
+		handle_put(h);
 		return;
 	}
 	h->dirty = false;
@@ -562,18 +613,23 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	h->error = r < 0 ? -r : 0;
 	fuse_reply_err(req, h->error);
+	handle_put(h);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	handle_put((struct handle *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void handle_free(struct handle *h)
+{
 	if (h->fd >= 0)
 		close(h->fd);
 	free(h->buf);
 	free(h->pod);
 	free(h);
-	fuse_reply_err(req, 0);
 }
 
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
@@ -678,6 +734,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 			return;
 		}
 		struct handle *h = xcalloc(1, sizeof(*h));
+		h->refs = 1;
 		h->fd = -1;
 		h->kind = H_SPEC;
 		h->pod = xstrdup(p->pod);

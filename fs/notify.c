@@ -1,16 +1,29 @@
-/* notify.c: see notify.h. */
+/* notify.c: see notify.h.
+ *
+ * The operations through the mount are made by a small child process, not
+ * a thread: a thread of podfs blocked in a request to its own mount would
+ * keep podfs from ever finishing a crash (its /dev/fuse descriptor stays
+ * open while any thread lives), wedging the mount. A child gets ENOTCONN
+ * instead. A thread of podfs feeds it one request at a time over a socket
+ * pair and waits for its answer, coalescing repeated announcements of a
+ * path while one is pending. The child does only system calls (it is
+ * forked from a threaded process) and dies with podfs. */
 #include "fs/notify.h"
 #include "backend/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-enum op { OP_MODIFY, OP_MKDIR, OP_RMDIR };
+enum op { OP_MODIFY = 'm', OP_MKDIR = 'd', OP_RMDIR = 'r' };
 
 struct item {
 	char *path;
@@ -18,22 +31,54 @@ struct item {
 };
 
 struct notifier {
-	char *mountpoint;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct item *q;
 	size_t n, cap;
 	bool stop;
-	pid_t tid;
+	int sock; /* to the child */
+	pid_t child;
 };
 
-static void *announcer(void *arg)
+/* The child: read "OP MOUNTPOINT/PATH" requests, perform them, answer. */
+static void __attribute__((noreturn)) child_main(int sock, const char *mountpoint)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	char req[PATH_MAX + 2], full[2 * PATH_MAX + 2];
+	size_t mlen = strlen(mountpoint);
+	if (mlen >= PATH_MAX)
+		_exit(1);
+	for (;;) {
+		ssize_t n = recv(sock, req, sizeof(req) - 1, 0);
+		if (n <= 0)
+			_exit(0);
+		req[n] = '\0';
+		memcpy(full, mountpoint, mlen);
+		full[mlen] = '/';
+		memcpy(full + mlen + 1, req + 1, (size_t)n);
+		if (req[0] == OP_MODIFY) {
+			int fd = open(full, O_WRONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				if (write(fd, "\n", 1) < 0) {
+					/* gone meanwhile: nothing to announce */
+				}
+				close(fd);
+			}
+		} else if (req[0] == OP_MKDIR) {
+			mkdir(full, 0755);
+		} else if (req[0] == OP_RMDIR) {
+			rmdir(full);
+		}
+		if (send(sock, "k", 1, MSG_NOSIGNAL) != 1)
+			_exit(0);
+	}
+}
+
+static void *feeder(void *arg)
 {
 	struct notifier *nt = arg;
 	pthread_mutex_lock(&nt->lock);
-	nt->tid = (pid_t)syscall(SYS_gettid);
-	pthread_cond_broadcast(&nt->cond);
 	while (!nt->stop) {
 		if (nt->n == 0) {
 			pthread_cond_wait(&nt->cond, &nt->lock);
@@ -43,21 +88,13 @@ static void *announcer(void *arg)
 		memmove(nt->q, nt->q + 1, (nt->n - 1) * sizeof(*nt->q));
 		nt->n--;
 		pthread_mutex_unlock(&nt->lock);
-		char *full = xasprintf("%s/%s", nt->mountpoint, it.path);
-		if (it.op == OP_MODIFY) {
-			int fd = open(full, O_WRONLY | O_CLOEXEC);
-			if (fd >= 0) {
-				if (write(fd, "\n", 1) < 0) {
-					/* the file went away meanwhile: nothing to announce */
-				}
-				close(fd);
-			}
-		} else if (it.op == OP_MKDIR) {
-			mkdir(full, 0755);
-		} else {
-			rmdir(full);
+		char *msg = xasprintf("%c%s", (char)it.op, it.path);
+		char ack;
+		if (strlen(msg) < PATH_MAX && send(nt->sock, msg, strlen(msg), MSG_NOSIGNAL) > 0 &&
+		    recv(nt->sock, &ack, 1, 0) != 1) {
+			/* the child is gone: announcements stop, the mount goes on */
 		}
-		free(full);
+		free(msg);
 		free(it.path);
 		pthread_mutex_lock(&nt->lock);
 	}
@@ -68,14 +105,28 @@ static void *announcer(void *arg)
 struct notifier *notify_start(const char *mountpoint)
 {
 	struct notifier *nt = xcalloc(1, sizeof(*nt));
-	nt->mountpoint = xstrdup(mountpoint);
 	pthread_mutex_init(&nt->lock, NULL);
 	pthread_cond_init(&nt->cond, NULL);
-	pthread_create(&nt->thread, NULL, announcer, nt);
-	pthread_mutex_lock(&nt->lock);
-	while (!nt->tid)
-		pthread_cond_wait(&nt->cond, &nt->lock);
-	pthread_mutex_unlock(&nt->lock);
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		free(nt);
+		return NULL;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		free(nt);
+		return NULL;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		child_main(sv[1], mountpoint);
+	}
+	close(sv[1]);
+	nt->sock = sv[0];
+	nt->child = pid;
+	pthread_create(&nt->thread, NULL, feeder, nt);
 	return nt;
 }
 
@@ -87,16 +138,21 @@ void notify_stop(struct notifier *nt)
 	nt->stop = true;
 	pthread_cond_broadcast(&nt->cond);
 	pthread_mutex_unlock(&nt->lock);
+	shutdown(nt->sock, SHUT_RDWR);
 	pthread_join(nt->thread, NULL);
+	close(nt->sock);
+	kill(nt->child, SIGKILL);
+	waitpid(nt->child, NULL, 0);
 	for (size_t i = 0; i < nt->n; i++)
 		free(nt->q[i].path);
 	free(nt->q);
-	free(nt->mountpoint);
 	free(nt);
 }
 
 static void push(struct notifier *nt, const char *path, enum op op)
 {
+	if (!nt)
+		return;
 	pthread_mutex_lock(&nt->lock);
 	for (size_t i = 0; i < nt->n; i++)
 		if (nt->q[i].op == op && !strcmp(nt->q[i].path, path)) {
@@ -131,5 +187,5 @@ void notify_dir_removed(struct notifier *nt, const char *path)
 
 bool notify_is_announcer(struct notifier *nt, pid_t tid)
 {
-	return nt && tid == nt->tid;
+	return nt && tid == nt->child;
 }

@@ -1,10 +1,10 @@
 /* notify.h: change announcements that inotify can see. The kernel raises
  * inotify events only for operations that pass through the VFS, and none
- * of libfuse's notify calls raise IN_MODIFY or IN_CREATE; so a thread of
- * podfs performs a real operation on the changed file through the mount
- * itself (open for writing, write one byte, close: IN_MODIFY and
+ * of libfuse's notify calls raise IN_MODIFY or IN_CREATE; so a helper
+ * process of podfs performs a real operation on the changed file through
+ * the mount itself (open for writing, write one byte, close: IN_MODIFY and
  * IN_CLOSE_WRITE; mkdir/rmdir for pods appearing or going), and the FUSE
- * handlers recognise that thread's requests and ignore their effect. */
+ * handlers recognise its requests and ignore their effect. */
 #ifndef PODFS_NOTIFY_H
 #define PODFS_NOTIFY_H
 
@@ -20,7 +20,7 @@ void notify_stop(struct notifier *n);
 void notify_modified(struct notifier *n, const char *path);
 void notify_dir_added(struct notifier *n, const char *path);
 void notify_dir_removed(struct notifier *n, const char *path);
-/* Is TID the announcer thread (its FUSE requests are announcements)? */
+/* Is TID the announcer (its FUSE requests are announcements)? */
 bool notify_is_announcer(struct notifier *n, pid_t tid);
 
 #endif

@@ -21,6 +21,8 @@ skip_all() { echo "0 passed, 0 failed (skipped: $*)"; exit 77; }
 
 need_root() {
   [ "$(id -u)" -eq 0 ] || skip_all "needs root"
+  # fusectl lets a test cut a dead daemon's connection (fuse_abort)
+  mountpoint -q /sys/fs/fuse/connections || mount -t fusectl none /sys/fs/fuse/connections 2>/dev/null
   for t in runc conmon catatonit umoci inotifywait; do
     command -v "$t" >/dev/null || skip_all "$t not installed (scripts/install-deps.sh)"
   done
@@ -60,8 +62,23 @@ podfs_kill9() {
   true
 }
 
+# fuse_abort: cut the mount's FUSE connection (a daemon that died hard
+# would otherwise leave readers hanging); found through mountinfo, which
+# never touches the mount itself.
+fuse_abort() {
+  local dev
+  dev=$(awk -v m="$MNT" '$5 == m { split($3, d, ":"); print d[2] }' /proc/self/mountinfo | head -n1)
+  [ -n "$dev" ] && [ -w "/sys/fs/fuse/connections/$dev/abort" ] &&
+    echo 1 >"/sys/fs/fuse/connections/$dev/abort"
+  true
+}
+
 podfs_stop() {
-  if mountpoint -q "$MNT"; then
+  if [ -n "$PODFS_PID" ] && ! kill -0 "$PODFS_PID" 2>/dev/null; then
+    fuse_abort
+    umount -l "$MNT" 2>/dev/null
+  fi
+  if timeout 5 mountpoint -q "$MNT"; then
     for d in "$MNT"/pods/*/; do [ -d "$d" ] && timeout 60 rmdir "$d" 2>/dev/null; done
     fusermount3 -u "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null
   fi

@@ -19,7 +19,8 @@ suite() {
   local name=$1; shift
   local log="$LOGDIR/$(echo "$name" | tr -c 'A-Za-z0-9_\n-' _).log"
   echo "=== $name"
-  "$@" >"$log" 2>&1
+  # a suite that hangs fails instead of wedging the run
+  timeout -k 10 1500 "$@" >"$log" 2>&1
   local rc=$?
   cat "$log"
   local line p f
