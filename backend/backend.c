@@ -250,7 +250,6 @@ void backend_close(struct backend *b, bool stop_pods)
 	free(b->state_dir);
 	free(b->node_name);
 	free(b->infra_rootfs);
-	free(b->r_ps);
 	free(b->r_node);
 	free(b);
 }
@@ -344,6 +343,7 @@ int backend_pod_create(struct backend *b, const char *pod, char **err)
 	struct pod *p = new_pod(b, pod);
 	status_render_pod(b, p);
 	status_render_node(b);
+	status_ps_changed(b);
 	pthread_mutex_unlock(&b->lock);
 	return 0;
 }
@@ -487,7 +487,7 @@ static int render(struct backend *b, const char *pod, const char *container,
 		  enum backend_file file, char **buf, struct timespec *mtime)
 {
 	if (file == BF_PS) {
-		*buf = xstrdup(b->r_ps ? b->r_ps : "");
+		*buf = status_ps_table(b);
 		*mtime = b->r_ps_mtime;
 		return 0;
 	}

@@ -329,6 +329,8 @@ void pod_free(struct pod *p)
 	free(p->r_status);
 	free(p->r_json);
 	free(p->r_phase);
+	free(p->r_pskey);
+	free(p->saved_state);
 	free(p);
 }
 
@@ -1154,6 +1156,8 @@ static void pod_remove(struct backend *b, struct pod *p)
 		}
 	podstore_remove(b, p->name);
 	announce(b, BC_POD_REMOVED, p->name, NULL, BF_SPEC);
+	status_ps_changed(b);
+	status_render_node(b);
 	p->gone = true;
 	pthread_cond_broadcast(&b->cond);
 	if (p->deleters == 0)

@@ -146,6 +146,7 @@ struct pod {
 	size_t events_size;
 	/* rendered */
 	char *r_status, *r_json, *r_phase;
+	char *r_pskey; /* its ps line without AGE, to know when ps changed */
 	struct timespec r_mtime;
 	char *saved_state; /* the last state.json written, to skip rewrites */
 	int64_t wake_ms; /* supervisor: sync again at this time (0 = none) */
@@ -172,7 +173,7 @@ struct backend {
 	backend_change_cb change_cb;
 	void *change_arg;
 	/* node-wide renders */
-	char *r_ps, *r_node;
+	char *r_node;
 	struct timespec r_ps_mtime, r_node_mtime;
 	int64_t node_milli_cpu, node_memory;
 	struct timespec boot;
@@ -205,6 +206,8 @@ const char *probe_kind_name(enum probe_kind k);
  * true (and calls the change callback) when something changed. Lock held. */
 void status_render_pod(struct backend *b, struct pod *p);
 void status_render_node(struct backend *b);
+char *status_ps_table(struct backend *b);
+void status_ps_changed(struct backend *b);
 char *status_events_text(const struct pod *p);
 char *status_container_text(const struct pod *p, const struct container *c);
 const char *status_phase_name(enum pod_phase ph);

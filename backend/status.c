@@ -350,6 +350,8 @@ static void yaml_emit(struct strbuf *sb, json_t *v, int indent, bool in_seq)
 	}
 }
 
+static char *ps_key(const struct pod *p);
+
 static bool replace(char **slot, char *fresh)
 {
 	if (*slot && !strcmp(*slot, fresh)) {
@@ -375,6 +377,8 @@ void status_render_pod(struct backend *b, struct pod *p)
 				p->spec ? "\n" : "");
 	bool ch_json = replace(&p->r_json, json);
 	/* ps says what phase says, at the same moment */
+	if (replace(&p->r_pskey, ps_key(p)))
+		status_ps_changed(b);
 	if (ch_json)
 		status_render_node(b);
 	bool ch_yaml = replace(&p->r_status, sb_steal(&sb));
@@ -516,7 +520,27 @@ static char *ps_status(const struct pod *p, int *ready, int *total, int *restart
 	return reason;
 }
 
-void status_render_node(struct backend *b)
+/* One pod's ps line without its AGE column: what changes it is a change
+ * of ps. */
+static char *ps_key(const struct pod *p)
+{
+	int ready = 0, total = 0, restarts = 0;
+	struct timespec last = {0};
+	char *st = ps_status(p, &ready, &total, &restarts, &last);
+	char *key = xasprintf("%d/%d %s %d %lld", ready, total, st, restarts, (long long)last.tv_sec);
+	free(st);
+	return key;
+}
+
+void status_ps_changed(struct backend *b)
+{
+	realtime_now(&b->r_ps_mtime);
+	if (b->change_cb)
+		b->change_cb(b->change_arg, BC_MODIFIED, NULL, NULL, BF_PS);
+}
+
+/* The ps table, rendered when read (its AGE column moves by itself). */
+char *status_ps_table(struct backend *b)
 {
 	struct timespec now;
 	realtime_now(&now);
@@ -524,7 +548,6 @@ void status_render_node(struct backend *b)
 	sb_init(&sb);
 	sb_printf(&sb, "%-30s %-7s %-24s %-14s %-6s %s\n", "NAME", "READY", "STATUS", "RESTARTS",
 		  "AGE", "IP");
-	int64_t req_cpu = 0, req_mem = 0;
 	for (size_t i = 0; i < b->npods; i++) {
 		struct pod *p = b->pods[i];
 		int ready = 0, total = 0, restarts = 0;
@@ -543,16 +566,22 @@ void status_render_node(struct backend *b)
 		sb_printf(&sb, "%-30s %-7s %-24s %-14s %-6s %s\n", p->name, rdy, st, rs, age,
 			  "<none>");
 		free(st);
+	}
+	return sb_steal(&sb);
+}
+
+void status_render_node(struct backend *b)
+{
+	struct timespec now;
+	realtime_now(&now);
+	int64_t req_cpu = 0, req_mem = 0;
+	for (size_t i = 0; i < b->npods; i++) {
+		struct pod *p = b->pods[i];
 		if (p->spec && p->phase != PHASE_SUCCEEDED && p->phase != PHASE_FAILED)
 			for (size_t j = 0; j < p->spec->ncont; j++) {
 				req_cpu += p->spec->containers[j].resources.requests.cpu_milli;
 				req_mem += p->spec->containers[j].resources.requests.memory;
 			}
-	}
-	if (replace(&b->r_ps, sb_steal(&sb))) {
-		b->r_ps_mtime = now;
-		if (b->change_cb)
-			b->change_cb(b->change_arg, BC_MODIFIED, NULL, NULL, BF_PS);
 	}
 	char cpu[32], mem[32], rcpu[32], rmem[32];
 	qty_format_milli(b->node_milli_cpu, cpu, sizeof(cpu));

@@ -97,6 +97,14 @@ static void *feeder(void *arg)
 		free(msg);
 		free(it.path);
 		pthread_mutex_lock(&nt->lock);
+		if (nt->n == 0 && !nt->stop) {
+			/* let a burst of changes gather, so a file that changes
+			 * many times a second is announced a few times, not each
+			 * time (within the second that watchers are promised) */
+			pthread_mutex_unlock(&nt->lock);
+			usleep(100 * 1000);
+			pthread_mutex_lock(&nt->lock);
+		}
 	}
 	pthread_mutex_unlock(&nt->lock);
 	return NULL;
