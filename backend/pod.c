@@ -588,16 +588,25 @@ static void container_dir_remove(struct backend *b, const char *cid)
 	free(bundle);
 }
 
+/* Forget a stopped container: runc's state, its bundle and rootfs, and
+ * conmon's exit file (lock NOT held). */
+static void container_forget(struct backend *b, const char *cid)
+{
+	if (!*cid)
+		return;
+	rt_delete(&b->rt, cid, NULL);
+	container_dir_remove(b, cid);
+	char *ex = xasprintf("%s/%s", b->rt.exit_dir, cid);
+	unlink(ex);
+	free(ex);
+}
+
 /* Tear down the sandbox (lock NOT held). */
 static void sandbox_destroy(struct backend *b, struct pod *p)
 {
 	if (*p->infra_cid) {
 		rt_kill(&b->rt, p->infra_cid, SIGKILL, true, NULL);
-		rt_delete(&b->rt, p->infra_cid, NULL);
-		container_dir_remove(b, p->infra_cid);
-		char *ex = xasprintf("%s/%s", b->rt.exit_dir, p->infra_cid);
-		unlink(ex);
-		free(ex);
+		container_forget(b, p->infra_cid);
 	}
 	const char *pins[] = {"net", "ipc", "uts", "pidns"};
 	for (size_t i = 0; i < 4; i++) {
@@ -871,6 +880,22 @@ static bool backoff_allows(struct backend *b, struct pod *p, struct container *c
 	return true;
 }
 
+/* A new instance (or a podfs restart): probes start over. Started once
+ * the startup probe succeeds (at once without one); ready once the
+ * readiness probe does (init containers never are). The first probes wait
+ * out initialDelaySeconds for a new instance only. */
+static void probes_begin(struct container *c, bool new_instance)
+{
+	podprobe_reset(c);
+	c->started = !c->spec->startup;
+	c->ready = c->started && !c->spec->readiness && (!c->init || c->sidecar);
+	int64_t now = mono_ms();
+	for (int k = 0; k < PK_COUNT; k++)
+		if (c->probes[k].spec)
+			c->probes[k].next_ms =
+				now + (new_instance ? c->probes[k].spec->initial_delay_seconds * 1000 : 0);
+}
+
 /* Has C terminated and not been started again (it may be waiting out its
  * back-off in CrashLoopBackOff)? */
 static bool crashed(const struct container *c)
@@ -893,13 +918,7 @@ static void do_start(struct backend *b, struct pod *p, struct container *c)
 	memcpy(old_cid, c->cid, sizeof(old_cid));
 	c->cid[0] = '\0';
 	pthread_mutex_unlock(&b->lock);
-	if (*old_cid) {
-		rt_delete(&b->rt, old_cid, NULL);
-		container_dir_remove(b, old_cid);
-		char *ex = xasprintf("%s/%s", b->rt.exit_dir, old_cid);
-		unlink(ex);
-		free(ex);
-	}
+	container_forget(b, old_cid);
 	struct start_result res;
 	container_start(b, p, c, attempt, &res);
 	pthread_mutex_lock(&b->lock);
@@ -957,15 +976,7 @@ static void do_start(struct backend *b, struct pod *p, struct container *c)
 	free(c->waiting_message);
 	c->waiting_reason = c->waiting_message = NULL;
 	c->killing = false;
-	podprobe_reset(c);
-	/* started once the startup probe succeeds (or at once without one);
-	 * ready once the readiness probe does (init containers never are) */
-	c->started = !c->spec->startup;
-	c->ready = c->started && !c->spec->readiness && (!c->init || c->sidecar);
-	int64_t now = mono_ms();
-	for (int k = 0; k < PK_COUNT; k++)
-		if (c->probes[k].spec)
-			c->probes[k].next_ms = now + c->probes[k].spec->initial_delay_seconds * 1000;
+	probes_begin(c, true);
 	pod_event(b, p, false, "Pulled", c->name,
 		  "Container image \"%s\" already present on machine", c->spec->image);
 	pod_event(b, p, false, "Created", c->name, "Created container %s", c->name);
@@ -1118,13 +1129,7 @@ static void teardown(struct backend *b, struct pod *p)
 	}
 	pthread_mutex_unlock(&b->lock);
 	for (size_t i = 0; i < p->nc; i++) {
-		if (*cids[i]) {
-			rt_delete(&b->rt, cids[i], NULL);
-			container_dir_remove(b, cids[i]);
-			char *ex = xasprintf("%s/%s", b->rt.exit_dir, cids[i]);
-			unlink(ex);
-			free(ex);
-		}
+		container_forget(b, cids[i]);
 		free(cids[i]);
 	}
 	free(cids);
@@ -1475,13 +1480,7 @@ static void pod_reconcile(struct backend *b, struct pod *p)
 			plainlog_watch(b, &c->log);
 			plainlog_pump(&c->log);
 			/* probes start over, as after a kubelet restart */
-			podprobe_reset(c);
-			c->started = !c->spec->startup;
-			c->ready = c->started && !c->spec->readiness && (!c->init || c->sidecar);
-			int64_t now = mono_ms();
-			for (int k = 0; k < PK_COUNT; k++)
-				if (c->probes[k].spec)
-					c->probes[k].next_ms = now;
+			probes_begin(c, false);
 		} else {
 			/* gone without a trace: the kubelet's ContainerStatusUnknown */
 			cterm_clear(&c->term);

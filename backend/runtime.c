@@ -15,25 +15,6 @@
 
 extern char **environ;
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char *p = xstrdup(path);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST) {
-			int e = errno;
-			free(p);
-			return -e;
-		}
-		*s = '/';
-	}
-	int r = (mkdir(p, mode) < 0 && errno != EEXIST) ? -errno : 0;
-	free(p);
-	return r;
-}
-
 static char *find_binary(const char *name, const char *const *dirs)
 {
 	for (size_t i = 0; dirs[i]; i++) {
@@ -56,7 +37,7 @@ int rt_init(struct rt *rt, const char *run_dir, char **err)
 	rt->sock_dir = xasprintf("%s/s", run_dir);
 	const char *want[] = {rt->run_dir, rt->runc_root, rt->exit_dir, rt->sock_dir};
 	for (size_t i = 0; i < 4; i++) {
-		int r = mkdir_p(want[i], 0700);
+		int r = util_mkdir_p(want[i], 0700);
 		if (r < 0) {
 			*err = xasprintf("cannot create %s: %s", want[i], strerror(-r));
 			return r;
