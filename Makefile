@@ -53,6 +53,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libbackend.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libbackend.a $(LDLIBS)
 
+# fs/ modules with unit tests link their own object too
+$(BUILD)/tests/test_scratch: $(BUILD)/tests/unit/test_scratch.o $(BUILD)/fs/scratch.o $(BUILD)/libbackend.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # The fuzz target built with a replay main(): runs every corpus file once.
 $(FUZZ_REPLAY): tests/fuzz/fuzz_spec.c tests/fuzz/replay_main.c $(BUILD)/libbackend.a
 	@mkdir -p $(dir $@)

@@ -9,25 +9,53 @@
 #include "backend/backend.h"
 #include "backend/util.h"
 #include "fs/notify.h"
+#include "fs/scratch.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #define SPEC_MAX (1024 * 1024 + 1) /* one byte more than the manifest limit */
 
-enum nkind { N_ROOT, N_PODS, N_POD, N_POD_FILE, N_CONTAINERS, N_CONTAINER, N_CFILE, N_TOP_FILE };
+/* Editors' scratch files (scratch.h). A vim swap file of a manifest at
+ * the 1 MiB limit is a little over 1 MiB, hence 4 MiB per file. */
+static const struct scratch_limits SCRATCH_LIMITS = {
+	.files_per_dir = 64,
+	.file_bytes = 4 * 1024 * 1024,
+	.total_files = 1024,
+	.total_bytes = 64 * 1024 * 1024,
+};
+
+enum nkind {
+	N_ROOT,
+	N_PODS,
+	N_POD,
+	N_POD_FILE,
+	N_CONTAINERS,
+	N_CONTAINER,
+	N_CFILE,
+	N_TOP_FILE,
+	N_SCRATCH, /* an editor's file in a pod directory */
+};
 
 struct node {
 	fuse_ino_t ino;
 	enum nkind kind;
 	char *pod, *container;
 	enum backend_file file;
+	uint64_t sid; /* N_SCRATCH: the scratch file's id */
+	/* N_SCRATCH nodes live as long as the kernel knows them (lookups
+	 * minus forgets), so a mount that sees a million `sed -i` keeps no
+	 * million nodes; every other node lives for the mount's life. */
+	uint64_t nlookup;
+	uint64_t gen;
 	char *key;
 	struct node *hnext;
 };
@@ -36,12 +64,20 @@ struct fsctx {
 	struct backend *b;
 	struct notifier *nt;
 	struct fuse_session *se;
+	struct scratch *scratch;
 	uid_t owner;
-	pthread_mutex_t lock; /* the node table */
-	struct node **byino;
+	gid_t group;
+	struct timespec mounted;
+	pthread_mutex_t lock; /* the node table and pods_mtime */
+	struct node **byino; /* NULL: a free inode number */
+	uint64_t *gens; /* per inode number: the last generation given out */
 	size_t nino, capino;
+	fuse_ino_t *free_inos;
+	size_t nfree, capfree;
 	struct node **hash;
 	size_t hcap;
+	struct timespec pods_mtime; /* a pod appeared in or left pods/ */
+	struct strv unlinked; /* pods whose spec.yaml was removed or renamed */
 };
 
 static struct fsctx G;
@@ -82,42 +118,122 @@ static uint64_t hash_str(const char *s)
 	return h;
 }
 
-/* Nodes are never freed: an inode number keeps meaning the same path for
- * the life of the mount (the kernel may still hold it after a pod goes). */
+static struct node *hash_find(const char *key, uint64_t h)
+{
+	for (struct node *n = G.hash[h]; n; n = n->hnext)
+		if (!strcmp(n->key, key))
+			return n;
+	return NULL;
+}
+
+/* The node of KEY, made if need be. G.lock held; KEY is taken. */
+static struct node *node_locked(char *key, enum nkind kind, const char *pod,
+				const char *container, enum backend_file file, uint64_t sid)
+{
+	if (!G.hash) {
+		G.hcap = 4096;
+		G.hash = xcalloc(G.hcap, sizeof(*G.hash));
+	}
+	uint64_t h = hash_str(key) % G.hcap;
+	struct node *n = hash_find(key, h);
+	if (n) {
+		free(key);
+		return n;
+	}
+	n = xcalloc(1, sizeof(*n));
+	n->kind = kind;
+	n->pod = pod ? xstrdup(pod) : NULL;
+	n->container = container ? xstrdup(container) : NULL;
+	n->file = file;
+	n->sid = sid;
+	n->key = key;
+	n->hnext = G.hash[h];
+	G.hash[h] = n;
+	if (G.nfree) {
+		/* a number the kernel forgot; a new generation tells them apart */
+		n->ino = G.free_inos[--G.nfree];
+	} else {
+		if (G.nino == G.capino) {
+			G.capino = G.capino ? G.capino * 2 : 1024;
+			G.byino = xrealloc(G.byino, G.capino * sizeof(*G.byino));
+			G.gens = xrealloc(G.gens, G.capino * sizeof(*G.gens));
+		}
+		/* inode 1 is the root (FUSE_ROOT_ID) */
+		n->ino = ++G.nino;
+		G.gens[n->ino - 1] = 0;
+	}
+	n->gen = ++G.gens[n->ino - 1];
+	G.byino[n->ino - 1] = n;
+	return n;
+}
+
+/* Nodes of the tree are never freed: an inode number keeps meaning the
+ * same path for the life of the mount (the kernel may still hold it after
+ * a pod goes). */
 static struct node *get_node(enum nkind kind, const char *pod, const char *container,
 			     enum backend_file file)
 {
 	char *key = xasprintf("%d/%s/%s/%d", (int)kind, pod ? pod : "", container ? container : "",
 			      (int)file);
 	pthread_mutex_lock(&G.lock);
-	if (!G.hash) {
-		G.hcap = 4096;
-		G.hash = xcalloc(G.hcap, sizeof(*G.hash));
-	}
-	uint64_t h = hash_str(key) % G.hcap;
-	for (struct node *n = G.hash[h]; n; n = n->hnext)
-		if (!strcmp(n->key, key)) {
-			pthread_mutex_unlock(&G.lock);
-			free(key);
-			return n;
-		}
-	struct node *n = xcalloc(1, sizeof(*n));
-	n->kind = kind;
-	n->pod = pod ? xstrdup(pod) : NULL;
-	n->container = container ? xstrdup(container) : NULL;
-	n->file = file;
-	n->key = key;
-	n->hnext = G.hash[h];
-	G.hash[h] = n;
-	if (G.nino == G.capino) {
-		G.capino = G.capino ? G.capino * 2 : 1024;
-		G.byino = xrealloc(G.byino, G.capino * sizeof(*G.byino));
-	}
-	/* inode 1 is the root (FUSE_ROOT_ID) */
-	n->ino = G.nino + 1;
-	G.byino[G.nino++] = n;
+	struct node *n = node_locked(key, kind, pod, container, file, 0);
 	pthread_mutex_unlock(&G.lock);
 	return n;
+}
+
+/* The node of scratch file SID in POD's directory; with COUNT, one more
+ * lookup the kernel will forget (an entry reply follows). */
+static struct node *scratch_node(const char *pod, uint64_t sid, bool count)
+{
+	char *key = xasprintf("%d/%s/%" PRIu64, (int)N_SCRATCH, pod, sid);
+	pthread_mutex_lock(&G.lock);
+	struct node *n = node_locked(key, N_SCRATCH, pod, NULL, 0, sid);
+	if (count)
+		n->nlookup++;
+	pthread_mutex_unlock(&G.lock);
+	return n;
+}
+
+/* The inode number a directory listing shows for scratch file SID: its
+ * node's if the kernel knows it, else "unknown" (a listing makes no
+ * lookup the kernel would forget, so it must not make a node). */
+static fuse_ino_t scratch_ino(const char *pod, uint64_t sid)
+{
+	char *key = xasprintf("%d/%s/%" PRIu64, (int)N_SCRATCH, pod, sid);
+	pthread_mutex_lock(&G.lock);
+	struct node *n = G.hash ? hash_find(key, hash_str(key) % G.hcap) : NULL;
+	fuse_ino_t ino = n ? n->ino : 0xffffffff;
+	pthread_mutex_unlock(&G.lock);
+	free(key);
+	return ino;
+}
+
+/* The kernel dropped NLOOKUP references to INO: a scratch node nobody
+ * knows any more is freed and its number reused. */
+static void node_forget(fuse_ino_t ino, uint64_t nlookup)
+{
+	pthread_mutex_lock(&G.lock);
+	struct node *n = ino >= 1 && ino <= G.nino ? G.byino[ino - 1] : NULL;
+	if (n && n->kind == N_SCRATCH) {
+		n->nlookup = nlookup < n->nlookup ? n->nlookup - nlookup : 0;
+		if (n->nlookup == 0) {
+			uint64_t h = hash_str(n->key) % G.hcap;
+			struct node **pp = &G.hash[h];
+			while (*pp != n)
+				pp = &(*pp)->hnext;
+			*pp = n->hnext;
+			G.byino[ino - 1] = NULL;
+			if (G.nfree == G.capfree) {
+				G.capfree = G.capfree ? G.capfree * 2 : 64;
+				G.free_inos = xrealloc(G.free_inos, G.capfree * sizeof(*G.free_inos));
+			}
+			G.free_inos[G.nfree++] = ino;
+			free(n->pod);
+			free(n->key);
+			free(n);
+		}
+	}
+	pthread_mutex_unlock(&G.lock);
 }
 
 static struct node *ino_node(fuse_ino_t ino)
@@ -154,6 +270,12 @@ static bool node_alive(const struct node *n)
 	case N_CONTAINER:
 	case N_CFILE:
 		return container_exists(n->pod, n->container);
+	case N_SCRATCH: {
+		/* also while unlinked but open: fstat works, with no links */
+		struct scratch_file *f = scratch_get_id(G.scratch, n->sid);
+		scratch_put(G.scratch, f);
+		return f && backend_pod_exists(G.b, n->pod);
+	}
 	}
 	return false;
 }
@@ -163,18 +285,95 @@ static bool is_dir(enum nkind k)
 	return k == N_ROOT || k == N_PODS || k == N_POD || k == N_CONTAINERS || k == N_CONTAINER;
 }
 
+static bool ts_zero(const struct timespec *t)
+{
+	return t->tv_sec == 0 && t->tv_nsec == 0;
+}
+
+static const struct timespec *ts_max(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec) ? a : b;
+}
+
+/* When POD last changed as a whole: created, or its manifest applied. */
+static struct timespec pod_mtime(const char *pod)
+{
+	size_t len;
+	struct timespec mt = {0};
+	if (backend_stat(G.b, pod, NULL, BF_SPEC, &len, &mt) < 0 || ts_zero(&mt))
+		mt = G.mounted;
+	return mt;
+}
+
+static size_t count_names(char **names)
+{
+	size_t n = 0;
+	while (names && names[n])
+		n++;
+	return n;
+}
+
+/* Directories: a link per subdirectory (find and du trust that), and the
+ * time their list of names last changed. */
+static void dir_attr(const struct node *n, struct stat *st)
+{
+	size_t subdirs = 0;
+	struct timespec mt = G.mounted;
+	switch (n->kind) {
+	case N_ROOT:
+		subdirs = 1;
+		break;
+	case N_PODS: {
+		char **names = backend_pod_names(G.b);
+		subdirs = count_names(names);
+		backend_free_names(names);
+		pthread_mutex_lock(&G.lock);
+		mt = G.pods_mtime;
+		pthread_mutex_unlock(&G.lock);
+		break;
+	}
+	case N_POD: {
+		subdirs = 1;
+		mt = pod_mtime(n->pod);
+		struct timespec smt;
+		if (scratch_dir_mtime(G.scratch, n->pod, &smt))
+			mt = *ts_max(&mt, &smt);
+		break;
+	}
+	case N_CONTAINERS: {
+		char **names = backend_container_names(G.b, n->pod);
+		subdirs = count_names(names);
+		backend_free_names(names);
+		mt = pod_mtime(n->pod);
+		break;
+	}
+	default:
+		mt = pod_mtime(n->pod);
+		break;
+	}
+	st->st_mode = S_IFDIR | 0755;
+	st->st_nlink = 2 + subdirs;
+	st->st_atim = st->st_mtim = st->st_ctim = mt;
+}
+
 static int fill_attr(const struct node *n, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
+	if (n->kind == N_SCRATCH) {
+		struct scratch_file *f = scratch_get_id(G.scratch, n->sid);
+		if (!f)
+			return -ENOENT;
+		scratch_stat(G.scratch, f, st);
+		scratch_put(G.scratch, f);
+		st->st_ino = n->ino;
+		return 0;
+	}
 	st->st_ino = n->ino;
 	st->st_uid = G.owner;
-	st->st_gid = getgid();
+	st->st_gid = G.group;
+	st->st_blksize = 4096;
 	if (is_dir(n->kind)) {
-		st->st_mode = S_IFDIR | 0755;
-		st->st_nlink = 2;
-		struct timespec now;
-		clock_gettime(CLOCK_REALTIME, &now);
-		st->st_atim = st->st_mtim = st->st_ctim = now;
+		dir_attr(n, st);
 		return 0;
 	}
 	size_t len = 0;
@@ -182,11 +381,14 @@ static int fill_attr(const struct node *n, struct stat *st)
 	int r = backend_stat(G.b, n->pod, n->container, n->file, &len, &mt);
 	if (r < 0)
 		return r;
+	/* a file with no change yet (env before the container starts) is as
+	 * old as its pod, never 1970 */
+	if (ts_zero(&mt))
+		mt = n->pod ? pod_mtime(n->pod) : G.mounted;
 	st->st_mode = S_IFREG | (n->file == BF_SPEC ? 0644 : 0444);
 	st->st_nlink = 1;
 	st->st_size = (off_t)len;
-	st->st_blocks = (len + 511) / 512;
-	st->st_blksize = 4096;
+	st->st_blocks = (blkcnt_t)((len + 511) / 512);
 	st->st_atim = st->st_mtim = st->st_ctim = mt;
 	return 0;
 }
@@ -201,7 +403,7 @@ static void reply_entry(fuse_req_t req, struct node *n)
 		return;
 	}
 	e.ino = n->ino;
-	e.generation = 1;
+	e.generation = n->gen;
 	/* no caching of names or attributes: pods come and go behind the
 	 * kernel's back, and sizes of growing files must be fresh */
 	e.attr_timeout = 0;
@@ -209,10 +411,56 @@ static void reply_entry(fuse_req_t req, struct node *n)
 	fuse_reply_entry(req, &e);
 }
 
+/* An entry for scratch file F of POD: a lookup the kernel will forget. */
+static void reply_scratch_entry(fuse_req_t req, const char *pod, struct scratch_file *f)
+{
+	struct node *n = scratch_node(pod, scratch_id(f), true);
+	struct fuse_entry_param e;
+	memset(&e, 0, sizeof(e));
+	scratch_stat(G.scratch, f, &e.attr);
+	e.attr.st_ino = e.ino = n->ino;
+	e.generation = n->gen;
+	if (fuse_reply_entry(req, &e) != 0)
+		node_forget(e.ino, 1); /* the kernel never got it */
+}
+
+/* Creating, changing and deleting are root's or the mounting user's:
+ * starting a pod is running code as root. */
 static bool may_write(fuse_req_t req)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	return ctx->uid == 0 || ctx->uid == G.owner;
+}
+
+/* spec.yaml removed (rm, or renamed away) is out of sight until a new one
+ * is created or renamed over it, as tools that replace a file expect: mv
+ * from another file system and cp --remove-destination unlink it, then
+ * create it with O_EXCL; vim renames it to its backup, then creates it.
+ * The pod itself keeps running with its manifest: rmdir deletes pods. */
+static bool spec_unlinked(const char *pod)
+{
+	bool found = false;
+	pthread_mutex_lock(&G.lock);
+	for (size_t i = 0; i < G.unlinked.n && !found; i++)
+		found = !strcmp(G.unlinked.v[i], pod);
+	pthread_mutex_unlock(&G.lock);
+	return found;
+}
+
+static void spec_set_unlinked(const char *pod, bool unlinked)
+{
+	pthread_mutex_lock(&G.lock);
+	size_t i = 0;
+	while (i < G.unlinked.n && strcmp(G.unlinked.v[i], pod) != 0)
+		i++;
+	if (unlinked && i == G.unlinked.n) {
+		strv_push(&G.unlinked, pod);
+	} else if (!unlinked && i < G.unlinked.n) {
+		free(G.unlinked.v[i]);
+		G.unlinked.v[i] = G.unlinked.v[--G.unlinked.n];
+		G.unlinked.v[G.unlinked.n] = NULL;
+	}
+	pthread_mutex_unlock(&G.lock);
 }
 
 static bool from_announcer(fuse_req_t req)
@@ -248,6 +496,16 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		for (size_t i = 0; !n && pod_files[i].name; i++)
 			if (!strcmp(name, pod_files[i].name))
 				n = get_node(N_POD_FILE, p->pod, NULL, pod_files[i].file);
+		if (n && n->file == BF_SPEC && spec_unlinked(p->pod))
+			n = NULL;
+		if (!n) {
+			struct scratch_file *f = scratch_get(G.scratch, p->pod, name);
+			if (f) {
+				reply_scratch_entry(req, p->pod, f);
+				scratch_put(G.scratch, f);
+				return;
+			}
+		}
 		break;
 	case N_CONTAINERS:
 		if (container_exists(p->pod, name))
@@ -285,9 +543,9 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_attr(req, &st, 0);
 }
 
-/* Handles: a snapshot, a log file, a spec being written, or a no-op for
- * the announcer's writes. */
-enum hkind { H_SNAPSHOT, H_LOG, H_SPEC, H_ANNOUNCE };
+/* Handles: a snapshot, a log file, a spec being written, a no-op for the
+ * announcer's writes, or an editor's scratch file. */
+enum hkind { H_SNAPSHOT, H_LOG, H_SPEC, H_ANNOUNCE, H_SCRATCH };
 
 struct handle {
 	int refs; /* the open file, plus each operation in progress */
@@ -298,7 +556,45 @@ struct handle {
 	bool dirty;
 	char *pod;
 	int error; /* the last apply's result, reported by every later flush */
+	struct scratch_file *sf; /* H_SCRATCH: a reference */
 };
+
+static void setattr_scratch(fuse_req_t req, struct node *n, struct stat *attr, int to_set)
+{
+	struct scratch_file *f = scratch_get_id(G.scratch, n->sid);
+	if (!f) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	int r = 0;
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		r = scratch_truncate(G.scratch, f, attr->st_size);
+	int what = 0;
+	if (to_set & FUSE_SET_ATTR_MODE)
+		what |= SCRATCH_SET_MODE;
+	if (to_set & FUSE_SET_ATTR_UID)
+		what |= SCRATCH_SET_UID;
+	if (to_set & FUSE_SET_ATTR_GID)
+		what |= SCRATCH_SET_GID;
+	if (to_set & FUSE_SET_ATTR_ATIME)
+		what |= SCRATCH_SET_ATIME;
+	if (to_set & FUSE_SET_ATTR_MTIME)
+		what |= SCRATCH_SET_MTIME;
+	if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+		what |= SCRATCH_SET_ATIME | SCRATCH_SET_ATIME_NOW;
+	if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+		what |= SCRATCH_SET_MTIME | SCRATCH_SET_MTIME_NOW;
+	if (r == 0 && what)
+		scratch_setattr(G.scratch, f, attr, what);
+	struct stat st;
+	scratch_stat(G.scratch, f, &st);
+	scratch_put(G.scratch, f);
+	st.st_ino = n->ino;
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_attr(req, &st, 0);
+}
 
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
@@ -308,8 +604,16 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
+	if (!may_write(req)) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	if (n->kind == N_SCRATCH) {
+		setattr_scratch(req, n, attr, to_set);
+		return;
+	}
 	if (to_set & FUSE_SET_ATTR_SIZE) {
-		if (n->kind != N_POD_FILE || n->file != BF_SPEC || !may_write(req)) {
+		if (n->kind != N_POD_FILE || n->file != BF_SPEC) {
 			fuse_reply_err(req, from_announcer(req) ? 0 : EACCES);
 			return;
 		}
@@ -325,6 +629,9 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		/* truncate(2) to zero without an open file changes nothing: an
 		 * empty manifest is not applied until something is written */
 	}
+	/* modes, owners and times of generated files are podfs's: a chmod or
+	 * touch by a writer (vim's fchmod after a save) succeeds and changes
+	 * nothing */
 	struct stat st;
 	int r = fill_attr(n, &st);
 	if (r < 0)
@@ -419,10 +726,20 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			dirbuf_add(req, b, names[i], get_node(N_POD, names[i], NULL, 0)->ino, true);
 		backend_free_names(names);
 	} else if (n->kind == N_POD) {
+		bool no_spec = spec_unlinked(n->pod);
 		for (size_t i = 0; pod_files[i].name; i++)
-			dirbuf_add(req, b, pod_files[i].name,
-				   get_node(N_POD_FILE, n->pod, NULL, pod_files[i].file)->ino, false);
+			if (pod_files[i].file != BF_SPEC || !no_spec)
+				dirbuf_add(req, b, pod_files[i].name,
+					   get_node(N_POD_FILE, n->pod, NULL, pod_files[i].file)->ino,
+					   false);
 		dirbuf_add(req, b, "containers", get_node(N_CONTAINERS, n->pod, NULL, 0)->ino, true);
+		/* editors look for their swap files in the listing */
+		uint64_t *ids;
+		char **names = scratch_names(G.scratch, n->pod, &ids);
+		for (size_t i = 0; names[i]; i++)
+			dirbuf_add(req, b, names[i], scratch_ino(n->pod, ids[i]), false);
+		scratch_free_names(names);
+		free(ids);
 	} else if (n->kind == N_CONTAINERS) {
 		char **names = backend_container_names(G.b, n->pod);
 		for (size_t i = 0; names && names[i]; i++)
@@ -459,6 +776,49 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fuse_reply_err(req, 0);
 }
 
+/* May the caller open a file of mode MODE owned by UID:GID for ACC? The
+ * mount has no default_permissions, so scratch files' modes (vim's swap
+ * is 0600) are checked here; writing is for writers only anyway. */
+static bool mode_allows(fuse_req_t req, mode_t mode, uid_t uid, gid_t gid, int acc)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	if (acc != O_RDONLY && !may_write(req))
+		return false;
+	if (ctx->uid == 0)
+		return true;
+	mode_t bits = ctx->uid == uid ? (mode >> 6) : ctx->gid == gid ? (mode >> 3) : mode;
+	bool r = (bits & 4) != 0, w = (bits & 2) != 0;
+	return acc == O_RDONLY ? r : acc == O_WRONLY ? w : r && w;
+}
+
+static void open_scratch(fuse_req_t req, struct node *n, struct fuse_file_info *fi)
+{
+	struct scratch_file *f = scratch_get_id(G.scratch, n->sid);
+	if (!f) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	struct stat st;
+	scratch_stat(G.scratch, f, &st);
+	int acc = fi->flags & O_ACCMODE;
+	if (!mode_allows(req, st.st_mode, st.st_uid, st.st_gid, acc)) {
+		scratch_put(G.scratch, f);
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	if ((fi->flags & O_TRUNC) && acc != O_RDONLY)
+		scratch_truncate(G.scratch, f, 0);
+	struct handle *h = xcalloc(1, sizeof(*h));
+	h->refs = 1;
+	h->fd = -1;
+	h->kind = H_SCRATCH;
+	h->sf = f;
+	fi->fh = (uintptr_t)h;
+	fi->direct_io = 1;
+	if (fuse_reply_open(req, fi) != 0)
+		handle_put(h); /* interrupted: no release will come */
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct node *n = ino_node(ino);
@@ -468,6 +828,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	if (is_dir(n->kind)) {
 		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	if (n->kind == N_SCRATCH) {
+		open_scratch(req, n, fi);
 		return;
 	}
 	int acc = fi->flags & O_ACCMODE;
@@ -543,6 +907,11 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 				fuse_reply_buf(req, buf, (size_t)n);
 			free(buf);
 		}
+	} else if (h->kind == H_SCRATCH) {
+		char *buf = xmalloc(size);
+		size_t n = scratch_read(G.scratch, h->sf, buf, size, off);
+		fuse_reply_buf(req, buf, n);
+		free(buf);
 	} else if ((size_t)off >= h->len) {
 		fuse_reply_buf(req, NULL, 0);
 	} else {
@@ -562,6 +931,13 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	struct handle *h = hold(fi);
 	if (h->kind == H_ANNOUNCE) {
 		fuse_reply_write(req, size);
+	} else if (h->kind == H_SCRATCH) {
+		ssize_t r = fi->flags & O_APPEND ? scratch_append(G.scratch, h->sf, buf, size)
+						 : scratch_write(G.scratch, h->sf, buf, size, off);
+		if (r < 0)
+			fuse_reply_err(req, (int)-r);
+		else
+			fuse_reply_write(req, (size_t)r);
 	} else if (h->kind != H_SPEC) {
 		fuse_reply_err(req, EBADF);
 	} else {
@@ -625,6 +1001,8 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 static void handle_free(struct handle *h)
 {
+	if (h->sf)
+		scratch_put(G.scratch, h->sf);
 	if (h->fd >= 0)
 		close(h->fd);
 	free(h->buf);
@@ -640,15 +1018,22 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 	fuse_reply_err(req, 0); /* applied specs are already durable */
 }
 
+static void pods_changed(void)
+{
+	pthread_mutex_lock(&G.lock);
+	clock_gettime(CLOCK_REALTIME, &G.pods_mtime);
+	pthread_mutex_unlock(&G.lock);
+}
+
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	(void)mode;
 	struct node *p = ino_node(parent);
-	if (!p || p->kind != N_PODS) {
-		fuse_reply_err(req, p ? EPERM : ENOENT);
+	if (!p || !node_alive(p)) {
+		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	if (from_announcer(req)) {
+	if (p->kind == N_PODS && from_announcer(req)) {
 		/* an announcement: success raises IN_CREATE for watchers */
 		if (backend_pod_exists(G.b, name))
 			reply_entry(req, get_node(N_POD, name, NULL, 0));
@@ -660,6 +1045,13 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		fuse_reply_err(req, EACCES);
 		return;
 	}
+	if (p->kind != N_PODS) {
+		/* directories are pods; nothing else makes one */
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	/* the name is checked (a DNS-1123 label: no '.', '/', upper case,
+	 * at most 63 characters) before anything is made */
 	char *err = NULL;
 	int r = backend_pod_create(G.b, name, &err);
 	if (err) {
@@ -670,6 +1062,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		fuse_reply_err(req, -r);
 		return;
 	}
+	pods_changed();
 	reply_entry(req, get_node(N_POD, name, NULL, 0));
 }
 
@@ -691,6 +1084,11 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (p->kind == N_PODS) {
 		/* graceful: returns once the pod's processes are gone */
 		int r = backend_pod_delete(G.b, name);
+		if (r == 0) {
+			scratch_drop_dir(G.scratch, name);
+			spec_set_unlinked(name, false);
+			pods_changed();
+		}
 		fuse_reply_err(req, r < 0 ? -r : 0);
 	} else if (p->kind == N_POD || p->kind == N_CONTAINERS) {
 		/* `rm -r pods/web` empties the tree first: generated directories
@@ -701,9 +1099,19 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 }
 
+/* Is NAME one of the generated entries of a pod directory? */
+static bool pod_entry(const char *name)
+{
+	if (!strcmp(name, "containers"))
+		return true;
+	for (size_t i = 0; pod_files[i].name; i++)
+		if (!strcmp(name, pod_files[i].name))
+			return true;
+	return false;
+}
+
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	(void)name;
 	struct node *p = ino_node(parent);
 	if (!p || !node_alive(p)) {
 		fuse_reply_err(req, ENOENT);
@@ -713,26 +1121,68 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, EACCES);
 		return;
 	}
+	if (p->kind == N_POD && scratch_unlink(G.scratch, p->pod, name) == 0) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	if (p->kind == N_POD && !strcmp(name, "spec.yaml"))
+		spec_set_unlinked(p->pod, true);
 	/* files of a pod are generated; removing one (as `rm -r` does before
-	 * the rmdir that deletes the pod) changes nothing */
-	if (p->kind == N_POD || p->kind == N_CONTAINER)
+	 * the rmdir that deletes the pod) changes nothing, but spec.yaml is
+	 * out of sight until a new one comes */
+	if ((p->kind == N_POD && pod_entry(name)) || p->kind == N_CONTAINER)
 		fuse_reply_err(req, 0);
 	else
-		fuse_reply_err(req, EPERM);
+		fuse_reply_err(req, p->kind == N_POD ? ENOENT : EPERM);
+}
+
+static void create_scratch(fuse_req_t req, struct node *p, const char *name, mode_t mode,
+			   struct fuse_file_info *fi)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct scratch_file *f;
+	int r = scratch_create(G.scratch, p->pod, name, mode, ctx->uid, ctx->gid, &f);
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	struct handle *h = xcalloc(1, sizeof(*h));
+	h->refs = 1;
+	h->fd = -1;
+	h->kind = H_SCRATCH;
+	h->sf = f; /* create's reference */
+	fi->fh = (uintptr_t)h;
+	fi->direct_io = 1;
+	struct node *n = scratch_node(p->pod, scratch_id(f), true);
+	struct fuse_entry_param e;
+	memset(&e, 0, sizeof(e));
+	scratch_stat(G.scratch, f, &e.attr);
+	e.attr.st_ino = e.ino = n->ino;
+	e.generation = n->gen;
+	if (fuse_reply_create(req, &e, fi) != 0) {
+		/* interrupted: the kernel has neither the entry nor the file */
+		node_forget(e.ino, 1);
+		handle_put(h);
+	}
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
 {
-	(void)mode;
 	struct node *p = ino_node(parent);
-	if (p && p->kind == N_POD && !strcmp(name, "spec.yaml")) {
-		/* O_CREAT on an existing spec.yaml (cp, tee, >): an open */
+	if (!p || !node_alive(p)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (!may_write(req)) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	if (p->kind == N_POD && !strcmp(name, "spec.yaml")) {
+		/* a new spec.yaml after an unlink or a rename away, applied on
+		 * close; or O_CREAT racing with such a create: an open */
+		spec_set_unlinked(p->pod, false);
 		struct node *n = get_node(N_POD_FILE, p->pod, NULL, BF_SPEC);
-		if (!may_write(req)) {
-			fuse_reply_err(req, EACCES);
-			return;
-		}
 		struct handle *h = xcalloc(1, sizeof(*h));
 		h->refs = 1;
 		h->fd = -1;
@@ -744,11 +1194,180 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		memset(&e, 0, sizeof(e));
 		fill_attr(n, &e.attr);
 		e.ino = n->ino;
-		e.generation = 1;
+		e.generation = n->gen;
 		fuse_reply_create(req, &e, fi);
 		return;
 	}
-	fuse_reply_err(req, p ? EACCES : ENOENT);
+	if (p->kind == N_POD && pod_entry(name)) {
+		fuse_reply_err(req, EEXIST);
+		return;
+	}
+	if (p->kind == N_POD) {
+		/* anything else an editor or tool makes next to spec.yaml */
+		create_scratch(req, p, name, mode, fi);
+		return;
+	}
+	/* pods/ holds pods only (mkdir), the rest of the tree is generated */
+	fuse_reply_err(req, EPERM);
+}
+
+/* A pod's manifest as applied, for a scratch copy of spec.yaml. */
+static char *spec_copy(const char *pod, size_t *len)
+{
+	char *buf = NULL;
+	struct timespec mt;
+	if (backend_read(G.b, pod, NULL, BF_SPEC, &buf, len, &mt) < 0) {
+		*len = 0;
+		return xstrdup("");
+	}
+	return buf;
+}
+
+/* Apply scratch file NAME of POD as its manifest: 0 or -errno (the
+ * pod is untouched on a refusal, which is in events and status). */
+static int apply_scratch(const char *pod, const char *name)
+{
+	struct scratch_file *f = scratch_get(G.scratch, pod, name);
+	if (!f)
+		return -ENOENT;
+	size_t len;
+	char *buf = scratch_contents(G.scratch, f, &len);
+	scratch_put(G.scratch, f);
+	char *err = NULL;
+	int r = backend_pod_apply(G.b, pod, buf, len, &err);
+	if (err) {
+		fprintf(stderr, "podfs: pods/%s/spec.yaml (renamed from %s) refused:\n%s", pod,
+			name, err);
+		free(err);
+	}
+	free(buf);
+	return r;
+}
+
+/* Renames inside a pod directory. Renaming a scratch file over spec.yaml
+ * applies it (sed -i, mv, vim's recovery), and the scratch file is gone
+ * only if it applied; renaming spec.yaml away leaves a scratch copy under
+ * the new name, spec.yaml out of sight and the pod as it is (vim moves the
+ * original to its backup "spec.yaml~" before it creates the new one). */
+static int rename_in_pod(const char *pod, const char *from, const char *to, unsigned flags)
+{
+	bool noreplace = flags & RENAME_NOREPLACE, exchange = flags & RENAME_EXCHANGE;
+	bool from_spec = !strcmp(from, "spec.yaml"), to_spec = !strcmp(to, "spec.yaml");
+	if ((pod_entry(from) && !from_spec) || (pod_entry(to) && !to_spec))
+		return -EACCES; /* generated files stay where they are */
+	if (!from_spec && !to_spec)
+		return scratch_rename(G.scratch, pod, from, to, noreplace, exchange);
+	bool spec_there = !spec_unlinked(pod);
+	if (from_spec && to_spec)
+		return spec_there ? 0 : -ENOENT;
+	const char *other = from_spec ? to : from;
+	struct scratch_file *f = scratch_get(G.scratch, pod, other);
+	bool other_there = f != NULL;
+	scratch_put(G.scratch, f);
+	if ((from_spec || exchange) && !spec_there)
+		return -ENOENT;
+	if ((!from_spec || exchange) && !other_there)
+		return -ENOENT;
+	if (noreplace && (from_spec ? other_there : spec_there))
+		return -EEXIST;
+	size_t len = 0;
+	char *old = from_spec || exchange ? spec_copy(pod, &len) : NULL;
+	int r = 0;
+	if (from_spec && !exchange) {
+		r = scratch_store(G.scratch, pod, other, old, len, 0644, G.owner, G.group);
+		if (r == 0)
+			spec_set_unlinked(pod, true);
+	} else {
+		r = apply_scratch(pod, other);
+		if (r == 0 && exchange)
+			r = scratch_store(G.scratch, pod, other, old, len, 0644, G.owner, G.group);
+		else if (r == 0)
+			scratch_unlink(G.scratch, pod, other);
+		if (r == 0)
+			spec_set_unlinked(pod, false);
+	}
+	free(old);
+	return r;
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	struct node *p = ino_node(parent), *np = ino_node(newparent);
+	if (!p || !np || !node_alive(p) || !node_alive(np)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (!may_write(req)) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	int r;
+	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		r = -EINVAL;
+	else if (p->kind != N_POD || np->kind != N_POD)
+		r = -EPERM; /* pods are not renamed; the rest is generated */
+	else if (strcmp(p->pod, np->pod) != 0)
+		r = -EXDEV; /* mv copies, and a copy onto spec.yaml applies */
+	else
+		r = rename_in_pod(p->pod, name, newname, flags);
+	fuse_reply_err(req, -r);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	node_forget(ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		node_forget(forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+/* access(2), test -w: writers may write anything, as root may on any
+ * file system (rm -r asks no questions), others nothing. */
+static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct node *n = ino_node(ino);
+	if (!n || !node_alive(n)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	struct stat st;
+	int r = fill_attr(n, &st);
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	bool ok = true;
+	if ((mask & W_OK) && !may_write(req))
+		ok = false;
+	if ((mask & R_OK) && n->kind == N_SCRATCH &&
+	    !mode_allows(req, st.st_mode, st.st_uid, st.st_gid, O_RDONLY))
+		ok = false;
+	if ((mask & X_OK) && !S_ISDIR(st.st_mode) && !(st.st_mode & 0111))
+		ok = false;
+	fuse_reply_err(req, ok ? 0 : EACCES);
+}
+
+/* df: the space is the scratch files' budget; pods take none. */
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	(void)ino;
+	size_t files, bytes;
+	scratch_usage(G.scratch, &files, &bytes);
+	struct statvfs sv;
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = sv.f_frsize = 4096;
+	sv.f_blocks = SCRATCH_LIMITS.total_bytes / 4096;
+	sv.f_bfree = sv.f_bavail = sv.f_blocks - (bytes + 4095) / 4096;
+	sv.f_files = SCRATCH_LIMITS.total_files;
+	sv.f_ffree = sv.f_favail = SCRATCH_LIMITS.total_files - files;
+	sv.f_namemax = 255;
+	fuse_reply_statfs(req, &sv);
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -779,6 +1398,11 @@ static const struct fuse_lowlevel_ops ops = {
 	.rmdir = op_rmdir,
 	.unlink = op_unlink,
 	.create = op_create,
+	.rename = op_rename,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.access = op_access,
+	.statfs = op_statfs,
 };
 
 /* ---- announcements -------------------------------------------------------- */
@@ -787,6 +1411,12 @@ static void on_change(void *arg, enum backend_change what, const char *pod, cons
 		      enum backend_file file)
 {
 	(void)arg;
+	if (what == BC_POD_REMOVED) {
+		/* a pod of the same name later starts with an empty directory */
+		scratch_drop_dir(G.scratch, pod);
+		spec_set_unlinked(pod, false);
+		pods_changed();
+	}
 	if (!G.nt)
 		return;
 	char *path;
@@ -821,12 +1451,15 @@ int fs_main(const struct fs_opts *o, int (*open_backend)(void *arg, struct backe
 	int ret = 1;
 	pthread_mutex_init(&G.lock, NULL);
 	G.owner = getuid();
+	G.group = getgid();
+	clock_gettime(CLOCK_REALTIME, &G.mounted);
+	G.pods_mtime = G.mounted;
+	G.scratch = scratch_new(&SCRATCH_LIMITS);
 	get_node(N_ROOT, NULL, NULL, 0); /* inode 1 */
 	char *mnt = realpath(o->mountpoint, NULL);
 	if (!mnt) {
 		fprintf(stderr, "podfs: mount point %s: %s\n", o->mountpoint, strerror(errno));
-		fuse_opt_free_args(&args);
-		return 1;
+		goto out;
 	}
 	G.se = fuse_session_new(&args, &ops, sizeof(ops), NULL);
 	if (!G.se)
@@ -856,6 +1489,8 @@ out_destroy:
 out:
 	free(mnt);
 	fuse_opt_free_args(&args);
+	/* G.scratch stays, as the node table: the backend's threads may still
+	 * announce a pod's removal until the process exits */
 	return ret;
 }
 
