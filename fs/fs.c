@@ -379,6 +379,8 @@ static int fill_attr(const struct node *n, struct stat *st)
 	size_t len = 0;
 	struct timespec mt = {0};
 	int r = backend_stat(G.b, n->pod, n->container, n->file, &len, &mt);
+	if (r == -ENOENT && n->kind == N_POD_FILE && n->file == BF_LOGS)
+		r = 0; /* a pod with no container yet: its logs are empty */
 	if (r < 0)
 		return r;
 	/* a file with no change yet (env before the container starts) is as
@@ -496,7 +498,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		for (size_t i = 0; !n && pod_files[i].name; i++)
 			if (!strcmp(name, pod_files[i].name))
 				n = get_node(N_POD_FILE, p->pod, NULL, pod_files[i].file);
-		if (n && n->file == BF_SPEC && spec_unlinked(p->pod))
+		if (n && n->kind == N_POD_FILE && n->file == BF_SPEC && spec_unlinked(p->pod))
 			n = NULL;
 		if (!n) {
 			struct scratch_file *f = scratch_get(G.scratch, p->pod, name);
@@ -868,6 +870,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		size_t len;
 		struct timespec mt;
 		int r = backend_log(G.b, n->pod, n->container, n->file, &path, &len, &mt);
+		if (r == -ENOENT && n->kind == N_POD_FILE)
+			r = 0; /* no container yet: empty */
 		if (r < 0) {
 			free(h);
 			fuse_reply_err(req, -r);
