@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -476,6 +477,11 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct node *p = ino_node(parent);
 	struct node *n = NULL;
+	if (strlen(name) > NAME_MAX) {
+		/* FUSE passes longer names than NAME_MAX; no file system here has them */
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
 	if (!p || !node_alive(p)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -1054,6 +1060,10 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		fuse_reply_err(req, EPERM);
 		return;
 	}
+	if (strlen(name) > NAME_MAX) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
 	/* the name is checked (a DNS-1123 label: no '.', '/', upper case,
 	 * at most 63 characters) before anything is made */
 	char *err = NULL;
@@ -1208,7 +1218,10 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 	if (p->kind == N_POD) {
 		/* anything else an editor or tool makes next to spec.yaml */
-		create_scratch(req, p, name, mode, fi);
+		if (strlen(name) > NAME_MAX)
+			fuse_reply_err(req, ENAMETOOLONG);
+		else
+			create_scratch(req, p, name, mode, fi);
 		return;
 	}
 	/* pods/ holds pods only (mkdir), the rest of the tree is generated */
@@ -1259,6 +1272,8 @@ static int rename_in_pod(const char *pod, const char *from, const char *to, unsi
 	bool from_spec = !strcmp(from, "spec.yaml"), to_spec = !strcmp(to, "spec.yaml");
 	if ((pod_entry(from) && !from_spec) || (pod_entry(to) && !to_spec))
 		return -EACCES; /* generated files stay where they are */
+	if (strlen(to) > NAME_MAX)
+		return -ENAMETOOLONG;
 	if (!from_spec && !to_spec)
 		return scratch_rename(G.scratch, pod, from, to, noreplace, exchange);
 	bool spec_there = !spec_unlinked(pod);
