@@ -250,6 +250,19 @@ t_rm_r_with_scratch() {
 }
 check "rm -r removes a pod with scratch files; a new pod of that name starts empty" t_rm_r_with_scratch
 
+t_inodes_recycled() {
+  # the kernel forgets a removed file's inode; its number is given out
+  # again, so a mount that sees endless sed -i keeps no endless table
+  local i first last
+  : >"$P/probe" && first=$(stat -c %i "$P/probe") && rm "$P/probe" || return 1
+  for i in $(seq 300); do : >"$P/f$i" && rm "$P/f$i" || return 1; done
+  sleep 1 # forgets may come in a batch
+  : >"$P/probe" && last=$(stat -c %i "$P/probe") && rm "$P/probe" || return 1
+  echo "inode $first before, $last after 300 files"
+  [ "$last" -lt $((first + 100)) ]
+}
+check "inode numbers of removed scratch files are reused (nodes freed on forget)" t_inodes_recycled
+
 # a pod that logs without pause, for tools that read everything
 t_chatty() {
   mkdir "$MNT/pods/chatty" && cat >"$MNT/pods/chatty/spec.yaml" <<'YAML'
