@@ -1228,6 +1228,56 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	fuse_reply_err(req, EPERM);
 }
 
+/* mknod(2) of a regular file is a create without an open; devices,
+ * FIFOs and sockets have no place here, nor have links. */
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		     dev_t rdev)
+{
+	(void)rdev;
+	struct node *p = ino_node(parent);
+	if (!p || !node_alive(p)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (!may_write(req)) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	if (!S_ISREG(mode) || p->kind != N_POD || pod_entry(name)) {
+		fuse_reply_err(req, p->kind == N_POD && pod_entry(name) ? EEXIST : EPERM);
+		return;
+	}
+	if (strlen(name) > NAME_MAX) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct scratch_file *f;
+	int r = scratch_create(G.scratch, p->pod, name, mode, ctx->uid, ctx->gid, &f);
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	reply_scratch_entry(req, p->pod, f);
+	scratch_put(G.scratch, f);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	(void)link;
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, may_write(req) ? EPERM : EACCES);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	(void)ino;
+	(void)newparent;
+	(void)newname;
+	fuse_reply_err(req, may_write(req) ? EPERM : EACCES);
+}
+
 /* A pod's manifest as applied, for a scratch copy of spec.yaml. */
 static char *spec_copy(const char *pod, size_t *len)
 {
@@ -1418,6 +1468,9 @@ static const struct fuse_lowlevel_ops ops = {
 	.unlink = op_unlink,
 	.create = op_create,
 	.rename = op_rename,
+	.mknod = op_mknod,
+	.symlink = op_symlink,
+	.link = op_link,
 	.forget = op_forget,
 	.forget_multi = op_forget_multi,
 	.access = op_access,

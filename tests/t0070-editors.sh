@@ -237,11 +237,17 @@ t_refused_places() {
   e=$(mkdir "$P/sub" 2>&1) && return 1; echo "$e" | grep -q "Operation not permitted" || { echo "$e"; return 1; }
   e=$(mv "$P/status" "$P/status2" 2>&1) && return 1; echo "$e" | grep -q "Permission denied" || { echo "$e"; return 1; }
   e=$(echo x 2>&1 >"$P/status") && return 1; echo "$e" | grep -q "Permission denied" || { echo "$e"; return 1; }
+  e=$(ln -s spec.yaml "$P/link" 2>&1) && return 1; echo "$e" | grep -q "Operation not permitted" || { echo "$e"; return 1; }
+  e=$(ln "$P/spec.yaml" "$P/hard" 2>&1) && return 1; echo "$e" | grep -q "Operation not permitted" || { echo "$e"; return 1; }
+  e=$(mkfifo "$P/fifo" 2>&1) && return 1; echo "$e" | grep -q "Operation not permitted" || { echo "$e"; return 1; }
+  # mknod of a regular file is a scratch file like any other
+  python3 -c 'import os, stat, sys; os.mknod(sys.argv[1], stat.S_IFREG | 0o644)' "$P/made" &&
+  [ -f "$P/made" ] && rm "$P/made" || return 1
   mkdir "$MNT/pods/ed2" || return 1
   e=$(mv -T "$MNT/pods/ed2" "$MNT/pods/ed3" 2>&1) && return 1; echo "$e" | grep -q "Operation not permitted" || { echo "$e"; return 1; }
   [ ! -e "$MNT/pods/stray" ] && [ ! -e "$MNT/pods/ed3" ] && rmdir "$MNT/pods/ed2"
 }
-check "files in pods/, the root or containers/, subdirectories, renamed pods: refused" t_refused_places
+check "files in pods/, the root or containers/, subdirectories, links, FIFOs, renamed pods: refused" t_refused_places
 
 t_rm_r_with_scratch() {
   mkdir "$MNT/pods/gone" && echo hello >"$MNT/pods/gone/.spec.yaml.swp" &&
