@@ -9,7 +9,7 @@
 
 struct scratch_file {
 	uint64_t id;
-	int refs; /* one for being linked in its directory, one per holder */
+	int refs;	  /* one for being linked in its directory, one per holder */
 	char *dir, *name; /* name NULL once unlinked */
 	char *buf;
 	size_t len, cap;
@@ -226,8 +226,8 @@ static int resize(struct scratch *s, struct scratch_file *f, size_t len)
 	return 0;
 }
 
-int scratch_store(struct scratch *s, const char *dir, const char *name, const char *buf,
-		  size_t len, mode_t mode, uid_t uid, gid_t gid)
+int scratch_store(struct scratch *s, const char *dir, const char *name, const char *buf, size_t len,
+		  mode_t mode, uid_t uid, gid_t gid)
 {
 	pthread_mutex_lock(&s->lock);
 	struct scratch_file *old = find(s, dir, name);

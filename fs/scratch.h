@@ -41,8 +41,8 @@ void scratch_put(struct scratch *s, struct scratch_file *f);
 int scratch_create(struct scratch *s, const char *dir, const char *name, mode_t mode, uid_t uid,
 		   gid_t gid, struct scratch_file **out);
 /* Create or replace NAME with a copy of BUF. -ENOSPC. */
-int scratch_store(struct scratch *s, const char *dir, const char *name, const char *buf,
-		  size_t len, mode_t mode, uid_t uid, gid_t gid);
+int scratch_store(struct scratch *s, const char *dir, const char *name, const char *buf, size_t len,
+		  mode_t mode, uid_t uid, gid_t gid);
 
 /* Bytes read (0 at or past the end). */
 size_t scratch_read(struct scratch *s, struct scratch_file *f, char *buf, size_t size, off_t off);

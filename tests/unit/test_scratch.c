@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 static const struct scratch_limits LIM = {
-	.files_per_dir = 4, .file_bytes = 100, .total_files = 6, .total_bytes = 250};
+    .files_per_dir = 4, .file_bytes = 100, .total_files = 6, .total_bytes = 250};
 
 static size_t nnames(struct scratch *s, const char *dir)
 {
