@@ -185,13 +185,15 @@ check "a refused rename fails with EINVAL and leaves the pod and the file" t_ref
 
 t_rename_away() {
   local before; before=$(cid)
+  local started; started=$(grep -c "Started" "$P/events")
   cp "$P/spec.yaml" "$T/cur.yaml"
   mv "$P/spec.yaml" "$P/spec.bak" &&
   ! ls "$P" | grep -qx spec.yaml && [ ! -e "$P/spec.yaml" ] && cmp "$T/cur.yaml" "$P/spec.bak" &&
   phase_is ed Running && [ "$(cid)" = "$before" ] && [ -d "$P" ] &&
   # the same manifest back: visible again, nothing restarted
   mv "$P/spec.bak" "$P/spec.yaml" && cmp "$T/cur.yaml" "$P/spec.yaml" &&
-  sleep 1 && [ "$(cid)" = "$before" ] && clean_dir
+  sleep 2 && [ "$(cid)" = "$before" ] && [ "$(grep -c "Started" "$P/events")" = "$started" ] &&
+  clean_dir
 }
 check "renaming spec.yaml away hides it and keeps the pod; renaming it back changes nothing" t_rename_away
 
