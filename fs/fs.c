@@ -1484,7 +1484,9 @@ static void on_change(void *arg, enum backend_change what, const char *pod, cons
 {
 	(void)arg;
 	if (what == BC_POD_REMOVED) {
-		/* a pod of the same name later starts with an empty directory */
+		/* a pod of the same name later starts with an empty directory.
+		 * (The backend calls this with its lock held: no backend call
+		 * here, and only locks no FUSE operation holds across one.) */
 		scratch_drop_dir(G.scratch, pod);
 		spec_set_unlinked(pod, false);
 		pods_changed();
