@@ -217,6 +217,26 @@ check "volume name ../v refused" \
   t_manifest_name n9 "$(printf 'apiVersion: v1\nkind: Pod\nspec:\n  volumes:\n  - name: ../v\n    emptyDir: {}\n  containers:\n  - name: app\n    image: busybox\n')" \
   'spec.volumes[0].name'
 
+# ---- with default_permissions too: the kernel checks modes first --------
+podfs_stop
+podfs_start -o allow_other,default_permissions || { echo "0 passed, 1 failed"; exit 1; }
+
+t_default_permissions() {
+  mkdir "$MNT/pods/dp" && sleeper dp >"$MNT/pods/dp/spec.yaml" &&
+  wait_for 30 phase_is dp Running || { echo "dp not running"; cat "$MNT/pods/dp/status"; return 1; }
+  # root edits as before, and announcements (made by podfs's own helper
+  # through the mount) still reach watchers
+  inotifywait -q -t 30 -e modify "$MNT/pods/dp/status" >"$T/inw.out" 2>&1 &
+  local w=$!
+  sleep 0.5
+  sed -i 's/hello from dp/hello again/' "$MNT/pods/dp/spec.yaml" &&
+  wait_for 30 file_has "$MNT/pods/dp/logs" "hello again" || { echo "edit not applied"; return 1; }
+  wait "$w" && grep -q MODIFY "$T/inw.out" &&
+  user_ops "read:$MNT/pods/dp/status:OK" "write:$MNT/pods/dp/spec.yaml:EACCES" \
+    "mkdir:$MNT/pods/theirs:EACCES" "rmdir:$MNT/pods/dp:EACCES" "create:$MNT/pods/dp/x:EACCES"
+}
+check "with -o default_permissions as well: root edits and is announced, others only read" t_default_permissions
+
 t_no_escape() {
   # nothing named after the refused names appeared anywhere near the state
   ! find "$STATE" "$T" -name evil -o -name v -path '*volumes*' | grep -q . &&
