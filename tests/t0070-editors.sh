@@ -271,7 +271,7 @@ t_inodes_recycled() {
 }
 check "inode numbers of removed scratch files are reused (nodes freed on forget)" t_inodes_recycled
 
-# a pod that logs without pause, for tools that read everything
+# a pod that logs a line a millisecond, for tools that read everything
 t_chatty() {
   mkdir "$MNT/pods/chatty" && cat >"$MNT/pods/chatty/spec.yaml" <<'YAML'
 apiVersion: v1
@@ -281,11 +281,11 @@ spec:
   containers:
   - name: talk
     image: busybox
-    command: ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do echo line $i; i=$((i+1)); done"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do echo line $i; i=$((i+1)); usleep 1000; done"]
 YAML
   wait_for 30 phase_is chatty Running && wait_for 10 file_has "$MNT/pods/chatty/logs" "line 1000"
 }
-check "a pod that logs without pause" t_chatty
+check "a pod that logs a line a millisecond" t_chatty
 
 t_ls_stat() {
   local f want got
