@@ -36,12 +36,17 @@ chmod +x "$WRAP/bridge"
 MNT2=$T/mnt2 STATE2=$T/state2 PODFS2_PID=
 mkdir -p "$MNT2" "$STATE2"
 cleanup2() {
-  if [ -n "$PODFS2_PID" ] && mountpoint -q "$MNT2"; then
+  [ -n "$PODFS2_PID" ] || return 0
+  if timeout 5 mountpoint -q "$MNT2"; then
     for d in "$MNT2"/pods/*/; do [ -d "$d" ] && timeout 60 rmdir "$d" 2>/dev/null; done
     fusermount3 -u "$MNT2" 2>/dev/null || umount -l "$MNT2" 2>/dev/null
-    wait "$PODFS2_PID" 2>/dev/null
   fi
+  wait_for 10 bash -c "! kill -0 $PODFS2_PID 2>/dev/null" || kill -9 "$PODFS2_PID" 2>/dev/null
+  wait "$PODFS2_PID" 2>/dev/null
   PODFS2_PID=
+  # its run dir (runc root, exit files), empty once its pods are gone
+  local rd; rd=$(STATE=$STATE2 run_root) && rd=${rd%/runc}
+  grep -q " $rd/" /proc/self/mountinfo || rm -rf "$rd"
 }
 trap 'cleanup2; cleanup' EXIT
 
@@ -290,10 +295,10 @@ YAML
 }
 check "DEL after a failed ADD: lease and veth released, then the pod retries and runs" t_del_after_failed_add
 
+# started here, not inside a check (a subshell), so that cleanup2 knows it
+"$PODFS" --state-dir "$STATE2" image import "$IMAGES/busybox" docker.io/library/busybox:latest >/dev/null &&
+  { "$PODFS" -f --state-dir "$STATE2" --pod-cidr "$CIDR" "$MNT2" >>"$T/podfs2.log" 2>&1 & PODFS2_PID=$!; }
 t_two_daemons() {
-  "$PODFS" --state-dir "$STATE2" image import "$IMAGES/busybox" docker.io/library/busybox:latest >/dev/null || return 1
-  "$PODFS" -f --state-dir "$STATE2" --pod-cidr "$CIDR" "$MNT2" >>"$T/podfs2.log" 2>&1 &
-  PODFS2_PID=$!
   wait_for 10 mountpoint -q "$MNT2" || { cat "$T/podfs2.log"; return 1; }
   local spec='apiVersion: v1
 kind: Pod
