@@ -956,6 +956,37 @@ int cni_del(const struct cni_net *n, const char *record, char **err)
 	return r;
 }
 
+void cni_park(const char *record, const char *dir)
+{
+	json_t *rec = record_load(record);
+	const char *cid = rec ? json_string_value(json_object_get(rec, "containerID")) : NULL;
+	if (cid && plain_name(cid) && util_mkdir_p(dir, 0700) == 0) {
+		char *to = xasprintf("%s/%s.json", dir, cid);
+		if (rename(record, to) < 0)
+			fprintf(stderr, "podfs: keep %s as %s: %s\n", record, to, strerror(errno));
+		free(to);
+	}
+	json_decref(rec);
+}
+
+void cni_retry_parked(const struct cni_net *n, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".json"))
+			continue;
+		char *rec = xasprintf("%s/%s", dir, de->d_name), *err = NULL;
+		if (cni_del(n, rec, &err) < 0)
+			free(err); /* reported when it first failed; tried again next time */
+		free(rec);
+	}
+	closedir(d);
+}
+
 int cni_record_ips(const char *record, char ***ips)
 {
 	*ips = NULL;

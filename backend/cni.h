@@ -81,6 +81,12 @@ int cni_add(const struct cni_net *n, const struct cni_pod *pod, const char *reco
  * repeated DELs, so this may run any number of times; no RECORD: 0.
  * -EIO with *err (RECORD kept) if a plugin failed: the others still ran. */
 int cni_del(const struct cni_net *n, const char *record, char **err);
+/* A record whose DEL failed outlives its pod's run dir here: move RECORD
+ * into DIR (made if needed); cni_retry_parked runs DEL again for every
+ * record in DIR and drops those that succeed (podfs calls it on each
+ * sandbox teardown). */
+void cni_park(const char *record, const char *dir);
+void cni_retry_parked(const struct cni_net *n, const char *dir);
 /* The pod IPs saved in RECORD: 0 and *ips, or -ENOENT (no record, or no
  * successful ADD in it). */
 int cni_record_ips(const char *record, char ***ips);

@@ -651,8 +651,13 @@ static char *sandbox_destroy(struct backend *b, struct pod *p)
 	}
 	char *net_err = NULL;
 	char *rec = pod_path(p, "cni.json");
-	if (cni_del(&b->net, rec, &net_err) < 0)
+	char *parked = xasprintf("%s/cni-parked", b->rt.run_dir);
+	cni_retry_parked(&b->net, parked);
+	if (cni_del(&b->net, rec, &net_err) < 0) {
 		fprintf(stderr, "podfs: pod %s: %s\n", p->name, net_err);
+		cni_park(rec, parked); /* tried again at the next teardown */
+	}
+	free(parked);
 	free(rec);
 	const char *pins[] = {"net", "ipc", "uts", "pidns"};
 	for (size_t i = 0; i < 4; i++) {

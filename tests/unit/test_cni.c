@@ -481,6 +481,37 @@ TEST(failed_add_runs_del)
 	teardown_fakes(&n);
 }
 
+TEST(parked_record_retried)
+{
+	struct cni_net n;
+	setup_fakes(&n);
+	char *rec = xasprintf("%s/rec.json", tmp), *parked = xasprintf("%s/parked", tmp);
+	struct cni_pod p = {.container_id = "cid4", .netns = "/nn", .name = "x", .uid = "u"};
+	char **ips = NULL, *err = NULL;
+	CHECK(cni_add(&n, &p, rec, &ips, &err) == 0);
+	cni_ips_free(ips);
+	touch("fail-del");
+	CHECK(cni_del(&n, rec, &err) == -EIO);
+	free(err);
+	err = NULL;
+	cni_park(rec, parked);
+	CHECK(access(rec, F_OK) < 0);
+	CHECK(exists("parked/cid4.json"));
+	cni_retry_parked(&n, parked); /* still failing: kept */
+	CHECK(exists("parked/cid4.json"));
+	rm("fail-del");
+	rm("log");
+	cni_retry_parked(&n, parked);
+	CHECK(!exists("parked/cid4.json"));
+	char *log = slurp("log");
+	CHECK_CONTAINS(log, "bridge DEL eth0 cid4");
+	free(log);
+	cni_retry_parked(&n, "/nonexistent/dir"); /* nothing to do */
+	free(rec);
+	free(parked);
+	teardown_fakes(&n);
+}
+
 TEST(missing_plugin_and_timeout)
 {
 	struct cni_net n;
@@ -523,6 +554,7 @@ int main(void)
 	RUN(args);
 	RUN(add_del_order_and_prev_result);
 	RUN(failed_add_runs_del);
+	RUN(parked_record_retried);
 	RUN(missing_plugin_and_timeout);
 	return th_report();
 }
