@@ -333,6 +333,10 @@ spec:
 }
 check "two podfs daemons on one pod range: distinct IPs, one bridge kept while in use" t_two_daemons
 cleanup2
+t_no_sanitizer_report2() {
+  ! grep -q "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$T/podfs2.log"
+}
+check "no sanitizer report in the second daemon's log" t_no_sanitizer_report2
 
 t_nothing_left() {
   local br; br=$(bridge_name)
