@@ -107,10 +107,10 @@ int cni_parse_cidr(const char *s, char **canon, char **err)
 		int p;
 		const char *what;
 	} reserved[] = {
-		{0x00000000u, 8, "0.0.0.0/8 (this network)"},
-		{0x7f000000u, 8, "127.0.0.0/8 (loopback)"},
-		{0xa9fe0000u, 16, "169.254.0.0/16 (link-local)"},
-		{0xe0000000u, 3, "224.0.0.0/3 (multicast and reserved)"},
+	    {0x00000000u, 8, "0.0.0.0/8 (this network)"},
+	    {0x7f000000u, 8, "127.0.0.0/8 (loopback)"},
+	    {0xa9fe0000u, 16, "169.254.0.0/16 (link-local)"},
+	    {0xe0000000u, 3, "224.0.0.0/3 (multicast and reserved)"},
 	};
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
 		if (overlaps(a, p, reserved[i].a, reserved[i].p)) {
@@ -179,13 +179,14 @@ int cni_net_init(struct cni_net *n, const char *cidr, const char *bin_dir, const
 			    !strcmp(i->ifa_name, n->bridge))
 				continue;
 			uint32_t ia = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
-			uint32_t im = ntohl(((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr);
+			uint32_t im =
+			    ntohl(((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr);
 			int ip = __builtin_popcount(im);
 			if (overlaps(a, p, ia, ip)) {
 				char s[INET_ADDRSTRLEN];
 				v4_format(ia, s, sizeof(s));
-				*err = xasprintf("pod CIDR %s overlaps %s/%d on interface %s", canon,
-						 s, ip, i->ifa_name);
+				*err = xasprintf("pod CIDR %s overlaps %s/%d on interface %s",
+						 canon, s, ip, i->ifa_name);
 				freeifaddrs(ifs);
 				cni_net_fini(n);
 				return -EINVAL;
@@ -228,15 +229,15 @@ char *cni_conflist(const struct cni_net *n)
 	if (n->host_ip && *n->host_ip)
 		json_array_append_new(routes, json_pack("{s:s+}", "dst", n->host_ip, "/32"));
 	char *data_dir = xasprintf("%s/ipam", n->shared_dir);
-	json_t *ipam = json_pack("{s:s,s:[[{s:s,s:s}]],s:o,s:s}", "type", "host-local", "ranges",
-				 "subnet", n->cidr, "gateway", n->gateway, "routes", routes,
-				 "dataDir", data_dir);
+	json_t *ipam =
+	    json_pack("{s:s,s:[[{s:s,s:s}]],s:o,s:s}", "type", "host-local", "ranges", "subnet",
+		      n->cidr, "gateway", n->gateway, "routes", routes, "dataDir", data_dir);
 	free(data_dir);
 	/* isGateway would make the plugin switch on IP forwarding for the
 	 * whole node; podfs gives the bridge its address instead */
-	json_t *bridge = json_pack("{s:s,s:s,s:b,s:b,s:b,s:o}", "type", "bridge", "bridge",
-				   n->bridge, "isGateway", 0, "ipMasq", 0, "hairpinMode", 1,
-				   "ipam", ipam);
+	json_t *bridge =
+	    json_pack("{s:s,s:s,s:b,s:b,s:b,s:o}", "type", "bridge", "bridge", n->bridge,
+		      "isGateway", 0, "ipMasq", 0, "hairpinMode", 1, "ipam", ipam);
 	json_t *o = json_pack("{s:s,s:s,s:[o]}", "cniVersion", CNI_VERSION, "name", n->name,
 			      "plugins", bridge);
 	char *s = dump(o);
@@ -281,8 +282,8 @@ char *cni_plugin_type(const char *conflist, int index)
 	json_t *o = json_loads(conflist, 0, NULL);
 	json_t *pl = plugins_of(o);
 	const char *t =
-		pl ? json_string_value(json_object_get(json_array_get(pl, (size_t)index), "type"))
-		   : NULL;
+	    pl ? json_string_value(json_object_get(json_array_get(pl, (size_t)index), "type"))
+	       : NULL;
 	char *r = plain_name(t) ? xstrdup(t) : NULL;
 	json_decref(o);
 	return r;
@@ -560,8 +561,8 @@ static int run_plugin(const struct cni_net *n, const char *type, const struct ca
 		if (k <= 0)
 			continue;
 		if (fds[0] >= 0 && pf[0].revents) {
-			ssize_t w = send(fds[0], stdin_data + off, len - off,
-					 MSG_NOSIGNAL | MSG_DONTWAIT);
+			ssize_t w =
+			    send(fds[0], stdin_data + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (w > 0)
 				off += (size_t)w;
 			if ((w < 0 && errno != EAGAIN && errno != EINTR) || off == len) {
@@ -603,8 +604,8 @@ static int run_plugin(const struct cni_net *n, const char *type, const struct ca
 
 /* One plugin call; on failure *err says which plugin and why, in
  * libcni's words. Returns 0 and its stdout in *result (if non-NULL). */
-static int call_plugin(const struct cni_net *n, const char *conflist, int index,
-		       const char *prev, const struct call *c, char **result, char **err)
+static int call_plugin(const struct cni_net *n, const char *conflist, int index, const char *prev,
+		       const struct call *c, char **result, char **err)
 {
 	cleanup_free char *type = cni_plugin_type(conflist, index);
 	json_t *o = json_loads(conflist, 0, NULL);
@@ -841,11 +842,11 @@ int cni_add(const struct cni_net *n, const struct cni_pod *pod, const char *reco
 	cleanup_free char *args = cni_args(pod);
 	cleanup_free char *lo = cni_loopback_conflist();
 	cleanup_free char *pn = cni_conflist(n);
-	json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:[{s:s,s:s},{s:s,s:s}]}",
-				"containerID", pod->container_id, "netns", pod->netns, "args",
-				args, "network", n->name, "bridge", n->bridge, "ownBridge",
-				n->own_bridge, "networks", "ifname", "lo", "conflist", lo,
-				"ifname", "eth0", "conflist", pn);
+	json_t *rec =
+	    json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:[{s:s,s:s},{s:s,s:s}]}", "containerID",
+		      pod->container_id, "netns", pod->netns, "args", args, "network", n->name,
+		      "bridge", n->bridge, "ownBridge", n->own_bridge, "networks", "ifname", "lo",
+		      "conflist", lo, "ifname", "eth0", "conflist", pn);
 	/* recorded before anything is set up: a crash inside ADD still gets
 	 * its DEL */
 	int r = record_save(record, rec);
@@ -908,8 +909,8 @@ int cni_add(const struct cni_net *n, const struct cni_pod *pod, const char *reco
 		if (n->own_bridge)
 			bridge_gc(n, n->bridge, n->name);
 		net_unlock(lfd);
-		*err = xasprintf("failed to setup network for sandbox \"%s\": %s", pod->container_id,
-				 why);
+		*err = xasprintf("failed to setup network for sandbox \"%s\": %s",
+				 pod->container_id, why);
 		free(why);
 		json_decref(rec);
 		return -EIO;

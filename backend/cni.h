@@ -23,10 +23,10 @@
 
 #include <stdbool.h>
 
-#define CNI_DEFAULT_CIDR "10.88.0.0/16"
+#define CNI_DEFAULT_CIDR    "10.88.0.0/16"
 #define CNI_DEFAULT_BIN_DIR "/usr/lib/cni"
-#define CNI_SHARED_DIR "/run/podfs/cni"
-#define CNI_VERSION "1.0.0"
+#define CNI_SHARED_DIR	    "/run/podfs/cni"
+#define CNI_VERSION	    "1.0.0"
 /* Bridges podfs makes are named CNI_BRIDGE_PREFIX + 8 hex digits. */
 #define CNI_BRIDGE_PREFIX "podfs"
 

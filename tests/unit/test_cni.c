@@ -14,11 +14,12 @@
 #include <unistd.h>
 
 static const char *RESULT =
-	"{\"cniVersion\":\"1.0.0\","
-	"\"interfaces\":[{\"name\":\"podfs0\",\"mac\":\"aa\"},{\"name\":\"veth0e33e4cd\",\"mac\":\"bb\"},"
-	"{\"name\":\"eth0\",\"mac\":\"cc\",\"sandbox\":\"/run/x/net\"}],"
-	"\"ips\":[{\"interface\":2,\"address\":\"10.88.77.2/24\",\"gateway\":\"10.88.77.1\"}],"
-	"\"routes\":[{\"dst\":\"0.0.0.0/0\"}],\"dns\":{}}";
+    "{\"cniVersion\":\"1.0.0\","
+    "\"interfaces\":[{\"name\":\"podfs0\",\"mac\":\"aa\"},{\"name\":\"veth0e33e4cd\",\"mac\":"
+    "\"bb\"},"
+    "{\"name\":\"eth0\",\"mac\":\"cc\",\"sandbox\":\"/run/x/net\"}],"
+    "\"ips\":[{\"interface\":2,\"address\":\"10.88.77.2/24\",\"gateway\":\"10.88.77.1\"}],"
+    "\"routes\":[{\"dst\":\"0.0.0.0/0\"}],\"dns\":{}}";
 
 TEST(cidr_valid)
 {
@@ -36,22 +37,22 @@ TEST(cidr_invalid)
 	static const struct {
 		const char *in, *want;
 	} cases[] = {
-		{"10.88.0.0", "invalid CIDR address: 10.88.0.0"},
-		{"10.88.0.0/", "invalid CIDR address"},
-		{"/16", "invalid CIDR address"},
-		{"10.88.0.0/1x", "invalid CIDR address"},
-		{"10.88.0.0/016", "invalid CIDR address"},
-		{"10.88.0.256/16", "invalid CIDR address"},
-		{"fd00::/64", "invalid CIDR address"},
-		{"10.88.0.1/16", "network has host bits set; for a prefix length of 16 the network "
-				 "address is 10.88.0.0"},
-		{"10.0.0.0/7", "prefix length must be from 8 to 30"},
-		{"10.88.0.0/31", "prefix length must be from 8 to 30"},
-		{"127.0.0.0/8", "overlaps 127.0.0.0/8 (loopback)"},
-		{"169.254.0.0/24", "link-local"},
-		{"224.0.0.0/8", "multicast"},
-		{"0.0.0.0/8", "this network"},
-		{"", "invalid CIDR address"},
+	    {"10.88.0.0", "invalid CIDR address: 10.88.0.0"},
+	    {"10.88.0.0/", "invalid CIDR address"},
+	    {"/16", "invalid CIDR address"},
+	    {"10.88.0.0/1x", "invalid CIDR address"},
+	    {"10.88.0.0/016", "invalid CIDR address"},
+	    {"10.88.0.256/16", "invalid CIDR address"},
+	    {"fd00::/64", "invalid CIDR address"},
+	    {"10.88.0.1/16", "network has host bits set; for a prefix length of 16 the network "
+			     "address is 10.88.0.0"},
+	    {"10.0.0.0/7", "prefix length must be from 8 to 30"},
+	    {"10.88.0.0/31", "prefix length must be from 8 to 30"},
+	    {"127.0.0.0/8", "overlaps 127.0.0.0/8 (loopback)"},
+	    {"169.254.0.0/24", "link-local"},
+	    {"224.0.0.0/8", "multicast"},
+	    {"0.0.0.0/8", "this network"},
+	    {"", "invalid CIDR address"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *canon = NULL, *err = NULL;
@@ -101,8 +102,8 @@ TEST(conflist)
 {
 	struct cni_net n;
 	char *err = NULL;
-	CHECK(cni_net_init(&n, "10.231.0.0/16", "/bin/x", "/run/test-shared", "192.0.2.2",
-			   &err) == 0);
+	CHECK(cni_net_init(&n, "10.231.0.0/16", "/bin/x", "/run/test-shared", "192.0.2.2", &err) ==
+	      0);
 	char *s = cni_conflist(&n);
 	json_t *o = json_loads(s, 0, NULL);
 	CHECK(o != NULL);
@@ -195,12 +196,12 @@ TEST(result_ips)
 	/* dual stack, IPv6 listed first: IPv4 comes first; the bridge's own
 	 * address and lo's are not the pod's */
 	const char *dual =
-		"{\"interfaces\":[{\"name\":\"br\"},{\"name\":\"eth0\",\"sandbox\":\"/n\"},"
-		"{\"name\":\"lo\",\"sandbox\":\"/n\"}],"
-		"\"ips\":[{\"interface\":1,\"address\":\"fd00:0:0::0:5/64\"},"
-		"{\"interface\":0,\"address\":\"10.1.0.1/16\"},"
-		"{\"interface\":2,\"address\":\"127.0.0.1/8\"},"
-		"{\"interface\":1,\"address\":\"10.1.0.5/16\"}]}";
+	    "{\"interfaces\":[{\"name\":\"br\"},{\"name\":\"eth0\",\"sandbox\":\"/n\"},"
+	    "{\"name\":\"lo\",\"sandbox\":\"/n\"}],"
+	    "\"ips\":[{\"interface\":1,\"address\":\"fd00:0:0::0:5/64\"},"
+	    "{\"interface\":0,\"address\":\"10.1.0.1/16\"},"
+	    "{\"interface\":2,\"address\":\"127.0.0.1/8\"},"
+	    "{\"interface\":1,\"address\":\"10.1.0.5/16\"}]}";
 	CHECK(cni_result_ips(dual, "eth0", &ips, &err) == 0);
 	CHECK_STREQ(ips[0], "10.1.0.5");
 	CHECK_STREQ(ips[1], "fd00::5");
@@ -220,12 +221,16 @@ TEST(result_ips)
 	free(err);
 	err = NULL;
 
-	static const char *bad[] = {
-		"", "[]", "{\"ips\":5}", "{\"ips\":[{\"interface\":9,\"address\":\"10.0.0.1/8\"}]}",
-		"{\"ips\":[{\"interface\":-1,\"address\":\"10.0.0.1/8\"}]}",
-		"{\"ips\":[{\"interface\":\"0\",\"address\":\"10.0.0.1/8\"}]}",
-		"{\"ips\":[{\"address\":\"not-an-ip/8\"}]}", "{\"ips\":[{\"address\":7}]}",
-		"{\"ips\":[{\"address\":\"10.0.0.1/8aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}]}"};
+	static const char *bad[] = {"",
+				    "[]",
+				    "{\"ips\":5}",
+				    "{\"ips\":[{\"interface\":9,\"address\":\"10.0.0.1/8\"}]}",
+				    "{\"ips\":[{\"interface\":-1,\"address\":\"10.0.0.1/8\"}]}",
+				    "{\"ips\":[{\"interface\":\"0\",\"address\":\"10.0.0.1/8\"}]}",
+				    "{\"ips\":[{\"address\":\"not-an-ip/8\"}]}",
+				    "{\"ips\":[{\"address\":7}]}",
+				    "{\"ips\":[{\"address\":\"10.0.0.1/"
+				    "8aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}]}"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ips = NULL;
 		err = NULL;
@@ -245,10 +250,11 @@ TEST(result_ips)
 
 TEST(error_message)
 {
-	char *m = cni_error_message("{\"cniVersion\":\"1.0.0\",\"code\":11,\"msg\":\"failed to "
-				    "allocate for range 0\",\"details\":\"no IP addresses available "
-				    "in range set: 10.0.0.1-10.0.0.2\"}",
-				    "", 1);
+	char *m =
+	    cni_error_message("{\"cniVersion\":\"1.0.0\",\"code\":11,\"msg\":\"failed to "
+			      "allocate for range 0\",\"details\":\"no IP addresses available "
+			      "in range set: 10.0.0.1-10.0.0.2\"}",
+			      "", 1);
 	CHECK_STREQ(m, "failed to allocate for range 0; no IP addresses available in range set: "
 		       "10.0.0.1-10.0.0.2");
 	free(m);
@@ -271,8 +277,8 @@ TEST(error_message)
 
 TEST(args)
 {
-	struct cni_pod p = {.container_id = "abc", .netns = "/n", .name = "web", .namespace = "ns1",
-			    .uid = "u1"};
+	struct cni_pod p = {
+	    .container_id = "abc", .netns = "/n", .name = "web", .namespace = "ns1", .uid = "u1"};
 	char *a = cni_args(&p);
 	CHECK_STREQ(a, "IgnoreUnknown=1;K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=web;"
 		       "K8S_POD_INFRA_CONTAINER_ID=abc;K8S_POD_UID=u1");
@@ -332,29 +338,32 @@ static void setup_fakes(struct cni_net *n)
 	char *bin = xasprintf("%s/bin", tmp);
 	mkdir(bin, 0755);
 	/* each logs "TYPE COMMAND IFNAME CID NETNS" and keeps its stdin */
-	write_script("loopback",
-		     "in=$(cat)\n"
-		     "echo \"loopback $CNI_COMMAND $CNI_IFNAME $CNI_CONTAINERID [$CNI_NETNS]\" >>$D/log\n"
-		     "printf '%s' \"$in\" >$D/stdin-loopback-$CNI_COMMAND\n"
-		     "[ $CNI_COMMAND = ADD ] && printf '%s' '{\"cniVersion\":\"1.0.0\",\"interfaces\":"
-		     "[{\"name\":\"lo\",\"sandbox\":\"x\"}],\"ips\":[{\"interface\":0,\"address\":"
-		     "\"127.0.0.1/8\"}]}'\n"
-		     "exit 0\n");
-	write_script("bridge",
-		     "in=$(cat)\n"
-		     "echo \"bridge $CNI_COMMAND $CNI_IFNAME $CNI_CONTAINERID [$CNI_NETNS] $CNI_ARGS\" >>$D/log\n"
-		     "printf '%s' \"$in\" >$D/stdin-bridge-$CNI_COMMAND\n"
-		     "if [ $CNI_COMMAND = ADD ] && [ -e $D/fail-add ]; then\n"
-		     "  echo '{\"cniVersion\":\"1.0.0\",\"code\":11,\"msg\":\"failed to allocate for "
-		     "range 0\",\"details\":\"no IP addresses available\"}'; exit 1; fi\n"
-		     "if [ $CNI_COMMAND = DEL ] && [ -e $D/fail-del ]; then\n"
-		     "  echo 'cannot delete' >&2; exit 1; fi\n"
-		     "if [ $CNI_COMMAND = ADD ] && [ -e $D/hang ]; then exec sleep 30; fi\n"
-		     "[ $CNI_COMMAND = ADD ] && printf '%s' '{\"cniVersion\":\"1.0.0\",\"interfaces\":"
-		     "[{\"name\":\"br\"},{\"name\":\"veth1\"},{\"name\":\"eth0\",\"sandbox\":\"x\"}],"
-		     "\"ips\":[{\"interface\":2,\"address\":\"10.231.0.7/16\",\"gateway\":"
-		     "\"10.231.0.1\"}]}'\n"
-		     "exit 0\n");
+	write_script(
+	    "loopback",
+	    "in=$(cat)\n"
+	    "echo \"loopback $CNI_COMMAND $CNI_IFNAME $CNI_CONTAINERID [$CNI_NETNS]\" >>$D/log\n"
+	    "printf '%s' \"$in\" >$D/stdin-loopback-$CNI_COMMAND\n"
+	    "[ $CNI_COMMAND = ADD ] && printf '%s' '{\"cniVersion\":\"1.0.0\",\"interfaces\":"
+	    "[{\"name\":\"lo\",\"sandbox\":\"x\"}],\"ips\":[{\"interface\":0,\"address\":"
+	    "\"127.0.0.1/8\"}]}'\n"
+	    "exit 0\n");
+	write_script(
+	    "bridge",
+	    "in=$(cat)\n"
+	    "echo \"bridge $CNI_COMMAND $CNI_IFNAME $CNI_CONTAINERID [$CNI_NETNS] $CNI_ARGS\" "
+	    ">>$D/log\n"
+	    "printf '%s' \"$in\" >$D/stdin-bridge-$CNI_COMMAND\n"
+	    "if [ $CNI_COMMAND = ADD ] && [ -e $D/fail-add ]; then\n"
+	    "  echo '{\"cniVersion\":\"1.0.0\",\"code\":11,\"msg\":\"failed to allocate for "
+	    "range 0\",\"details\":\"no IP addresses available\"}'; exit 1; fi\n"
+	    "if [ $CNI_COMMAND = DEL ] && [ -e $D/fail-del ]; then\n"
+	    "  echo 'cannot delete' >&2; exit 1; fi\n"
+	    "if [ $CNI_COMMAND = ADD ] && [ -e $D/hang ]; then exec sleep 30; fi\n"
+	    "[ $CNI_COMMAND = ADD ] && printf '%s' '{\"cniVersion\":\"1.0.0\",\"interfaces\":"
+	    "[{\"name\":\"br\"},{\"name\":\"veth1\"},{\"name\":\"eth0\",\"sandbox\":\"x\"}],"
+	    "\"ips\":[{\"interface\":2,\"address\":\"10.231.0.7/16\",\"gateway\":"
+	    "\"10.231.0.1\"}]}'\n"
+	    "exit 0\n");
 	char *shared = xasprintf("%s/shared", tmp);
 	char *err = NULL;
 	if (cni_net_init(n, "10.231.0.0/16", bin, shared, "192.0.2.2", &err) < 0) {
@@ -380,17 +389,21 @@ TEST(add_del_order_and_prev_result)
 	struct cni_net n;
 	setup_fakes(&n);
 	char *rec = xasprintf("%s/rec.json", tmp);
-	struct cni_pod p = {.container_id = "cid1", .netns = "/not/a/netns", .name = "web",
-			    .namespace = "default", .uid = "u1"};
+	struct cni_pod p = {.container_id = "cid1",
+			    .netns = "/not/a/netns",
+			    .name = "web",
+			    .namespace = "default",
+			    .uid = "u1"};
 	char **ips = NULL, *err = NULL;
 	CHECK(cni_add(&n, &p, rec, &ips, &err) == 0);
 	CHECK(ips && ips[0] && !ips[1]);
 	CHECK_STREQ(ips ? ips[0] : NULL, "10.231.0.7");
 	cni_ips_free(ips);
 	char *log = slurp("log");
-	CHECK_STREQ(log, "loopback ADD lo cid1 [/not/a/netns]\n"
-			 "bridge ADD eth0 cid1 [/not/a/netns] IgnoreUnknown=1;K8S_POD_NAMESPACE="
-			 "default;K8S_POD_NAME=web;K8S_POD_INFRA_CONTAINER_ID=cid1;K8S_POD_UID=u1\n");
+	CHECK_STREQ(log,
+		    "loopback ADD lo cid1 [/not/a/netns]\n"
+		    "bridge ADD eth0 cid1 [/not/a/netns] IgnoreUnknown=1;K8S_POD_NAMESPACE="
+		    "default;K8S_POD_NAME=web;K8S_POD_INFRA_CONTAINER_ID=cid1;K8S_POD_UID=u1\n");
 	free(log);
 	char *in = slurp("stdin-bridge-ADD");
 	CHECK_CONTAINS(in, "\"name\":\"podfs-10.231.0.0-16\"");
@@ -438,9 +451,10 @@ TEST(failed_add_runs_del)
 	char **ips = NULL, *err = NULL;
 	CHECK(cni_add(&n, &p, rec, &ips, &err) == -EIO);
 	CHECK(ips == NULL);
-	CHECK_STREQ(err, "failed to setup network for sandbox \"cid2\": plugin type=\"bridge\" "
-			 "name=\"podfs-10.231.0.0-16\" failed (add): failed to allocate for range 0; "
-			 "no IP addresses available");
+	CHECK_STREQ(err,
+		    "failed to setup network for sandbox \"cid2\": plugin type=\"bridge\" "
+		    "name=\"podfs-10.231.0.0-16\" failed (add): failed to allocate for range 0; "
+		    "no IP addresses available");
 	free(err);
 	err = NULL;
 	char *log = slurp("log");
