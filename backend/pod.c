@@ -787,7 +787,7 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 		.service_account = p->spec->service_account_name ? p->spec->service_account_name
 								  : "default",
 		/* written by this (the supervisor) thread only */
-		.pod_ip = p->pod_ips ? p->pod_ips[0] : "",
+		.pod_ip = p->pod_ips && p->pod_ips[0] ? p->pod_ips[0] : "",
 		.host_ip = b->host_ip,
 		.node_milli_cpu = b->node_milli_cpu,
 		.node_memory = b->node_memory,

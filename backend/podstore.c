@@ -196,6 +196,10 @@ int podstore_load(struct backend *b, const char *name, struct pod **out, char **
 					if (ip && strlen(ip) < 64)
 						p->pod_ips[k++] = xstrdup(ip);
 				}
+				if (k == 0) {
+					free(p->pod_ips);
+					p->pod_ips = NULL;
+				}
 			}
 			struct timespec now;
 			realtime_now(&now);
