@@ -2,6 +2,7 @@
  * supervisor, and serves the FUSE layer's reads and requests from memory
  * under the backend lock. */
 #include "backend/backend.h"
+#include "backend/cni.h"
 #include "backend/pod.h"
 #include "backend/probe.h"
 #include "backend/spec.h"
@@ -76,8 +77,13 @@ static char *run_dir_for(const char *state_dir)
 	return xasprintf("/run/podfs/%s", hex);
 }
 
+int backend_check_pod_cidr(const char *cidr, char **err)
+{
+	return cni_parse_cidr(cidr, NULL, err);
+}
+
 /* The node's address for status.hostIP: its first non-loopback IPv4
- * address (only reported, never dialled). */
+ * address, not on a pod bridge (hostNetwork pods' IP, probes dial it). */
 static void find_host_ip(struct backend *b)
 {
 	struct ifaddrs *ifs = NULL;
@@ -85,7 +91,8 @@ static void find_host_ip(struct backend *b)
 	if (getifaddrs(&ifs) < 0)
 		return;
 	for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK))
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
+		    (i->ifa_flags & IFF_LOOPBACK) || cni_is_podfs_bridge(i->ifa_name))
 			continue;
 		struct sockaddr_in *sin = (struct sockaddr_in *)i->ifa_addr;
 		inet_ntop(AF_INET, &sin->sin_addr, b->host_ip, sizeof(b->host_ip));
@@ -175,6 +182,9 @@ int backend_open(const struct backend_opts *opts, struct backend **out, char **e
 	if ((r = image_store_open(b->state_dir, &b->images, err)) < 0)
 		goto fail;
 	find_host_ip(b);
+	if ((r = cni_net_init(&b->net, opts->pod_cidr ? opts->pod_cidr : CNI_DEFAULT_CIDR,
+			      opts->cni_bin_dir, NULL, b->host_ip, err)) < 0)
+		goto fail;
 	b->node_milli_cpu = (int64_t)sysconf(_SC_NPROCESSORS_ONLN) * 1000;
 	struct sysinfo si;
 	if (sysinfo(&si) == 0)
@@ -242,6 +252,7 @@ void backend_close(struct backend *b, bool stop_pods)
 		pod_free(b->pods[i]);
 	free(b->pods);
 	image_store_close(b->images);
+	cni_net_fini(&b->net);
 	rt_fini(&b->rt);
 	if (b->wake_fd >= 0)
 		close(b->wake_fd);

@@ -18,7 +18,13 @@ struct backend_opts {
 	const char *state_dir; /* default /var/lib/podfs */
 	const char *node_name; /* default: the hostname */
 	double backoff_scale; /* 1.0 = Kubernetes' 10 s .. 300 s; tests shorten it */
+	const char *pod_cidr;	 /* the pod network's IPv4 range; default 10.88.0.0/16 */
+	const char *cni_bin_dir; /* the CNI plugins; default /usr/lib/cni */
 };
+
+/* Check a --pod-cidr value (IPv4 a.b.c.d/N, N from 8 to 30, the network
+ * address). 0, or -EINVAL with *err for the user. */
+int backend_check_pod_cidr(const char *cidr, char **err);
 
 /* The files of the tree, per pod or per container. */
 enum backend_file {

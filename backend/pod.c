@@ -319,6 +319,7 @@ void pod_free(struct pod *p)
 	free(p->reason);
 	free(p->message);
 	free(p->rundir);
+	cni_ips_free(p->pod_ips);
 	free(p->apply_error);
 	for (size_t i = 0; i < p->nev; i++) {
 		free(p->ev[i].reason);
@@ -415,19 +416,34 @@ static char *pod_path(struct pod *p, const char *leaf)
 	return xasprintf("%s/%s", p->rundir, leaf);
 }
 
-static int write_pod_files(struct backend *b, struct pod *p, char **err)
+/* /etc/hosts as the kubelet writes it: its managed header and a line per
+ * pod IP for the hostname; with hostNetwork, the node's own /etc/hosts.
+ * Then the HostAliases. */
+static int write_pod_files(struct backend *b, struct pod *p, char *const *ips, char **err)
 {
 	const char *hostname = p->spec->hostname ? p->spec->hostname : p->name;
 	struct strbuf sb;
 	sb_init(&sb);
-	sb_puts(&sb, "# Kubernetes-managed hosts file (podfs).\n"
-		     "127.0.0.1\tlocalhost\n"
-		     "::1\tlocalhost ip6-localhost ip6-loopback\n"
-		     "fe00::0\tip6-localnet\n"
-		     "fe00::0\tip6-mcastprefix\n"
-		     "fe00::1\tip6-allnodes\n"
-		     "fe00::2\tip6-allrouters\n");
-	sb_printf(&sb, "127.0.1.1\t%s\n", hostname);
+	char *node_hosts = NULL;
+	size_t nlen = 0;
+	if (p->spec->host_network && util_read_file("/etc/hosts", 1 << 20, &node_hosts, &nlen) == 0) {
+		sb_add(&sb, node_hosts, nlen);
+		if (nlen && node_hosts[nlen - 1] != '\n')
+			sb_putc(&sb, '\n');
+		free(node_hosts);
+	} else {
+		sb_puts(&sb, "# Kubernetes-managed hosts file.\n"
+			     "127.0.0.1\tlocalhost\n"
+			     "::1\tlocalhost ip6-localhost ip6-loopback\n"
+			     "fe00::0\tip6-localnet\n"
+			     "fe00::0\tip6-mcastprefix\n"
+			     "fe00::1\tip6-allnodes\n"
+			     "fe00::2\tip6-allrouters\n");
+		for (size_t i = 0; ips && ips[i]; i++)
+			sb_printf(&sb, "%s\t%s\n", ips[i], hostname);
+		if (!ips || !ips[0]) /* no address: the name still resolves */
+			sb_printf(&sb, "127.0.1.1\t%s\n", hostname);
+	}
 	if (p->spec->nhost_aliases) {
 		sb_puts(&sb, "\n# Entries added by HostAliases.\n");
 		for (size_t i = 0; i < p->spec->nhost_aliases; i++) {
@@ -492,17 +508,19 @@ static char *cgroup_parent(struct pod *p)
 	return xasprintf("/podfs/%s", p->uid);
 }
 
-/* Build the sandbox: run dir, pod files, /dev/shm, pinned netns, infra
- * container (catatonit -P), pinned ipc and uts. Lock NOT held. */
-static int sandbox_create(struct backend *b, struct pod *p, char **err)
+/* Build the sandbox: run dir, /dev/shm, pinned netns and its CNI network
+ * (ADD before the infra container, as containerd does), pod files, infra
+ * container (catatonit -P), pinned ipc and uts. *IPS gets the pod's IPs
+ * (the node's with hostNetwork); on failure whatever was set up, network
+ * included, is left for sandbox_destroy. Lock NOT held. */
+static int sandbox_create(struct backend *b, struct pod *p, char ***ips, char **err)
 {
+	*ips = NULL;
 	int r = util_mkdir_p(p->rundir, 0711);
 	if (r < 0) {
 		*err = xasprintf("create %s: %s", p->rundir, strerror(-r));
 		return r;
 	}
-	if ((r = write_pod_files(b, p, err)) < 0)
-		return r;
 	char *shm = pod_path(p, "shm");
 	mkdir(shm, 0755);
 	umount2(shm, MNT_DETACH);
@@ -515,13 +533,33 @@ static int sandbox_create(struct backend *b, struct pod *p, char **err)
 	free(shm);
 	char *net = pod_path(p, "net");
 	ns_unpin(net);
-	if (!p->spec->host_network && (r = netns_create(net, err)) < 0) {
+	char cid[40];
+	util_random_hex(cid);
+	if (!p->spec->host_network) {
+		if ((r = netns_create(net, err)) < 0) {
+			free(net);
+			return r;
+		}
+		char *rec = pod_path(p, "cni.json");
+		struct cni_pod cp = {.container_id = cid,
+				     .netns = net,
+				     .name = p->name,
+				     .namespace = p->spec->namespace,
+				     .uid = p->uid};
+		r = cni_add(&b->net, &cp, rec, ips, err);
+		free(rec);
+		if (r < 0) {
+			free(net);
+			return r;
+		}
+	} else if (*b->host_ip) {
+		*ips = xcalloc(2, sizeof(char *));
+		(*ips)[0] = xstrdup(b->host_ip);
+	}
+	if ((r = write_pod_files(b, p, *ips, err)) < 0) {
 		free(net);
 		return r;
 	}
-
-	char cid[40];
-	util_random_hex(cid);
 	char *bundle = xasprintf("%s/containers/%s", b->state_dir, cid);
 	util_mkdir_p(bundle, 0700);
 	char *cg = cgroup_parent(p);
@@ -601,13 +639,26 @@ static void container_forget(struct backend *b, const char *cid)
 	free(ex);
 }
 
-/* Tear down the sandbox (lock NOT held). */
-static void sandbox_destroy(struct backend *b, struct pod *p)
+/* Tear down the sandbox: the infra container, then the network (CNI DEL
+ * from the saved record, also after a failed ADD or a podfs restart), then
+ * the namespaces and the run dir. Returns NULL, or what went wrong with
+ * the network (the caller reports it). Lock NOT held. */
+static char *sandbox_destroy(struct backend *b, struct pod *p)
 {
 	if (*p->infra_cid) {
 		rt_kill(&b->rt, p->infra_cid, SIGKILL, true, NULL);
 		container_forget(b, p->infra_cid);
 	}
+	char *net_err = NULL;
+	char *rec = pod_path(p, "cni.json");
+	char *parked = xasprintf("%s/cni-parked", b->rt.run_dir);
+	cni_retry_parked(&b->net, parked);
+	if (cni_del(&b->net, rec, &net_err) < 0) {
+		fprintf(stderr, "podfs: pod %s: %s\n", p->name, net_err);
+		cni_park(rec, parked); /* tried again at the next teardown */
+	}
+	free(parked);
+	free(rec);
 	const char *pins[] = {"net", "ipc", "uts", "pidns"};
 	for (size_t i = 0; i < 4; i++) {
 		char *path = pod_path(p, pins[i]);
@@ -624,6 +675,20 @@ static void sandbox_destroy(struct backend *b, struct pod *p)
 	p->infra_cid[0] = '\0';
 	p->infra_pid = 0;
 	p->sandbox_ready = false;
+	return net_err;
+}
+
+/* The kubelet's event when a sandbox's network cannot be torn down. Lock
+ * held; takes ERR. */
+static void report_kill_error(struct backend *b, struct pod *p, char *err)
+{
+	if (!err)
+		return;
+	pod_event(b, p, true, "FailedKillPod", NULL,
+		  "error killing pod: failed to \"KillPodSandbox\" for \"%s\" with "
+		  "KillPodSandboxError: \"%s\"",
+		  p->uid, err);
+	free(err);
 }
 
 /* ---- containers ---------------------------------------------------------- */
@@ -721,7 +786,8 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 		.node_name = b->node_name,
 		.service_account = p->spec->service_account_name ? p->spec->service_account_name
 								  : "default",
-		.pod_ip = "",
+		/* written by this (the supervisor) thread only */
+		.pod_ip = p->pod_ips && p->pod_ips[0] ? p->pod_ips[0] : "",
 		.host_ip = b->host_ip,
 		.node_milli_cpu = b->node_milli_cpu,
 		.node_memory = b->node_memory,
@@ -1133,8 +1199,9 @@ static void teardown(struct backend *b, struct pod *p)
 		free(cids[i]);
 	}
 	free(cids);
-	sandbox_destroy(b, p);
+	char *net_err = sandbox_destroy(b, p);
 	pthread_mutex_lock(&b->lock);
+	report_kill_error(b, p, net_err);
 }
 
 /* Stop everything (deletion or replacement). Returns true when done. */
@@ -1241,11 +1308,16 @@ static void sync_pod(struct backend *b, struct pod *p)
 			status_render_pod(b, p);
 			return;
 		}
-		char *err = NULL;
+		char *err = NULL, **ips = NULL;
 		pthread_mutex_unlock(&b->lock);
-		sandbox_destroy(b, p); /* leftovers of an earlier try */
-		int r = sandbox_create(b, p, &err);
+		char *net_err = sandbox_destroy(b, p); /* leftovers of an earlier try */
+		int r = sandbox_create(b, p, &ips, &err);
 		pthread_mutex_lock(&b->lock);
+		report_kill_error(b, p, net_err);
+		if (ips) {
+			cni_ips_free(p->pod_ips);
+			p->pod_ips = ips;
+		}
 		if (r < 0) {
 			pod_event(b, p, true, "FailedCreatePodSandBox", NULL,
 				  "Failed to create pod sandbox: %s", err);
@@ -1497,6 +1569,14 @@ static void pod_reconcile(struct backend *b, struct pod *p)
 		free(state);
 	}
 	if (p->sandbox_ready && *p->infra_cid) {
+		/* the sandbox's network as CNI ADD returned it */
+		char *rec = xasprintf("%s/cni.json", p->rundir);
+		char **ips = NULL;
+		if (cni_record_ips(rec, &ips) == 0) {
+			cni_ips_free(p->pod_ips);
+			p->pod_ips = ips;
+		}
+		free(rec);
 		pid_t pid = 0;
 		char *state = rt_state(&b->rt, p->infra_cid, &pid);
 		if (!state || strcmp(state, "running")) {

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "backend/backend.h"
+#include "backend/cni.h"
 #include "backend/image.h"
 #include "backend/runtime.h"
 #include "backend/spec.h"
@@ -130,6 +131,10 @@ struct pod {
 	pid_t infra_pid;
 	bool sandbox_ready;
 	char *rundir; /* RUN/pods/<uid> */
+	/* the pod's IPs (IPv4 first), NULL-terminated; NULL until its first
+	 * sandbox has a network. Kept after the sandbox goes, as the kubelet
+	 * keeps a finished pod's IPs. Written by the supervisor thread only. */
+	char **pod_ips;
 	/* deletion */
 	bool deleting;
 	int64_t kill_deadline_ms;
@@ -159,6 +164,7 @@ struct backend {
 	char *state_dir, *node_name;
 	char host_ip[64]; /* the node's first non-loopback IPv4 address, or "" */
 	double backoff_scale;
+	struct cni_net net; /* the pod network (--pod-cidr) */
 	struct rt rt;
 	struct image_store *images;
 	char *infra_rootfs;

@@ -36,7 +36,11 @@ struct job {
 	int sig;
 	const struct spec_handler *h;
 	int timeout_ms;
+	/* where httpGet, tcpSocket and grpc dial: from the node to the pod IP
+	 * (netns NULL), as the kubelet; a pod without an IP is dialled at
+	 * 127.0.0.1 inside its network namespace */
 	char *netns;
+	char host[64];
 	/* result */
 	enum probe_result res;
 	char *msg;
@@ -72,8 +76,12 @@ static struct job *job_new(struct backend *b, struct pod *p, struct container *c
 	j->ci = (size_t)(c - p->c);
 	memcpy(j->cid, c->cid, sizeof(j->cid));
 	j->kind = kind;
-	if (!p->spec->host_network)
+	if (p->pod_ips && p->pod_ips[0])
+		snprintf(j->host, sizeof(j->host), "%s", p->pod_ips[0]);
+	else if (!p->spec->host_network)
 		j->netns = xasprintf("%s/net", p->rundir);
+	if (!*j->host)
+		snprintf(j->host, sizeof(j->host), "127.0.0.1");
 	p->jobs++;
 	return j;
 }
@@ -108,7 +116,7 @@ static void run_handler(struct job *j)
 	struct container *c = &j->p->c[j->ci];
 	struct probe_target t = {
 		.netns_path = j->netns,
-		.host = "127.0.0.1",
+		.host = j->host,
 		.runc = b->rt.runc,
 		.runc_root = b->rt.runc_root,
 		.cid = j->cid,

@@ -119,6 +119,12 @@ int podstore_save_state(struct backend *b, struct pod *p)
 		json_object_set_new(root, "reason", json_string(p->reason));
 	if (p->message)
 		json_object_set_new(root, "message", json_string(p->message));
+	if (p->pod_ips) {
+		json_t *ips = json_array();
+		for (char **ip = p->pod_ips; *ip; ip++)
+			json_array_append_new(ips, json_string(*ip));
+		json_object_set_new(root, "podIPs", ips);
+	}
 	char *text = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	if (p->saved_state && !strcmp(p->saved_state, text)) {
@@ -180,6 +186,21 @@ int podstore_load(struct backend *b, const char *name, struct pod **out, char **
 			p->reason = rs ? xstrdup(rs) : NULL;
 			const char *ms = json_string_value(json_object_get(root, "message"));
 			p->message = ms ? xstrdup(ms) : NULL;
+			json_t *ips = json_object_get(root, "podIPs");
+			if (json_is_array(ips) && json_array_size(ips) > 0 &&
+			    json_array_size(ips) <= 16) {
+				size_t n = json_array_size(ips), k = 0;
+				p->pod_ips = xcalloc(n + 1, sizeof(char *));
+				for (size_t j = 0; j < n; j++) {
+					const char *ip = json_string_value(json_array_get(ips, j));
+					if (ip && strlen(ip) < 64)
+						p->pod_ips[k++] = xstrdup(ip);
+				}
+				if (k == 0) {
+					free(p->pod_ips);
+					p->pod_ips = NULL;
+				}
+			}
 			struct timespec now;
 			realtime_now(&now);
 			int64_t now_ms_real = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;

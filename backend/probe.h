@@ -1,6 +1,7 @@
 /* probe.h: the probe and hook handlers, as the kubelet runs them: exec in
  * the container (through runc, killed at the timeout), httpGet and
- * tcpSocket dialled from podfs into the pod's network namespace, grpc's
+ * tcpSocket dialled from podfs (at the pod IP from the node, or inside the
+ * pod's network namespace when it has no IP), grpc's
  * standard health check, and sleep. Each call is synchronous and bounded
  * by its timeout; the lifecycle runs them on a small pool of worker threads
  * (probe_pool) so one timer facility drives every probe and hook. */
@@ -22,8 +23,9 @@ enum probe_result {
 /* Where to reach the container. */
 struct probe_target {
 	const char *netns_path; /* the pod's pinned network namespace; NULL = the node's */
-	/* default address when the handler has none: the pod IP, or
-	 * "127.0.0.1" inside netns_path while pods have no IP */
+	/* default address when the handler has none: the pod IP (dialled
+	 * from the node, netns_path NULL), or "127.0.0.1" inside netns_path
+	 * for a pod without an IP */
 	const char *host;
 	const char *runc, *runc_root, *cid;	/* for exec */
 	const struct spec_container *container; /* for named ports */

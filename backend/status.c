@@ -250,6 +250,13 @@ static json_t *pod_status_json(struct backend *b, const struct pod *p)
 		json_object_set_new(o, "hostIP", json_string(b->host_ip));
 		json_object_set_new(o, "hostIPs", json_pack("[{s:s}]", "ip", b->host_ip));
 	}
+	if (p->pod_ips && p->pod_ips[0]) {
+		json_object_set_new(o, "podIP", json_string(p->pod_ips[0]));
+		json_t *a2 = json_array();
+		for (char **ip = p->pod_ips; *ip; ip++)
+			json_array_append_new(a2, json_pack("{s:s}", "ip", *ip));
+		json_object_set_new(o, "podIPs", a2);
+	}
 	if (p->has_start_time)
 		json_object_set_new(o, "startTime", jtime(&p->start_time));
 	json_object_set_new(o, "qosClass", json_string(qos_class(p->spec)));
@@ -520,6 +527,12 @@ static char *ps_status(const struct pod *p, int *ready, int *total, int *restart
 	return reason;
 }
 
+/* The IP column: the pod's first IP, as kubectl's wide output. */
+static const char *ps_ip(const struct pod *p)
+{
+	return p->pod_ips && p->pod_ips[0] ? p->pod_ips[0] : "<none>";
+}
+
 /* One pod's ps line without its AGE column: what changes it is a change
  * of ps. */
 static char *ps_key(const struct pod *p)
@@ -527,7 +540,8 @@ static char *ps_key(const struct pod *p)
 	int ready = 0, total = 0, restarts = 0;
 	struct timespec last = {0};
 	char *st = ps_status(p, &ready, &total, &restarts, &last);
-	char *key = xasprintf("%d/%d %s %d %lld", ready, total, st, restarts, (long long)last.tv_sec);
+	char *key = xasprintf("%d/%d %s %d %lld %s", ready, total, st, restarts,
+			      (long long)last.tv_sec, ps_ip(p));
 	free(st);
 	return key;
 }
@@ -564,7 +578,7 @@ char *status_ps_table(struct backend *b)
 		human_age(now.tv_sec - p->created.tv_sec, age, sizeof(age));
 		snprintf(rdy, sizeof(rdy), "%d/%d", ready, total);
 		sb_printf(&sb, "%-30s %-7s %-24s %-14s %-6s %s\n", p->name, rdy, st, rs, age,
-			  "<none>");
+			  ps_ip(p));
 		free(st);
 	}
 	return sb_steal(&sb);

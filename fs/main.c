@@ -19,6 +19,8 @@ static void usage(FILE *f)
 	      "                         or $PODFS_STATE_DIR)\n"
 	      "  --node-name NAME       default: the hostname\n"
 	      "  --backoff-scale F      multiply restart back-off times by F (tests; default 1)\n"
+	      "  --pod-cidr CIDR        pod network range for the CNI bridge (default 10.88.0.0/16)\n"
+	      "  --cni-bin-dir DIR      the CNI plugins (default /usr/lib/cni)\n"
 	      "  -f                     stay in the foreground\n"
 	      "  -d                     FUSE debug output (implies -f)\n"
 	      "  -o OPT[,OPT...]        mount options (allow_other, ...)\n"
@@ -102,6 +104,19 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			i++;
+		} else if (!strcmp(a, "--pod-cidr") && val) {
+			char *err = NULL;
+			if (backend_check_pod_cidr(val, &err) < 0) {
+				fprintf(stderr, "podfs: --pod-cidr %s\n", err);
+				free(err);
+				free(fargv);
+				return 2;
+			}
+			ma.bo.pod_cidr = val;
+			i++;
+		} else if (!strcmp(a, "--cni-bin-dir") && val) {
+			ma.bo.cni_bin_dir = val;
+			i++;
 		} else if (!strcmp(a, "-f")) {
 			fo.foreground = true;
 		} else if (!strcmp(a, "-d")) {
@@ -110,7 +125,7 @@ int main(int argc, char **argv)
 			fargv[fargc++] = argv[i];
 			fargv[fargc++] = argv[++i];
 		} else if (!strcmp(a, "--manifest-dir") || !strcmp(a, "--registry-mirror") ||
-			   !strcmp(a, "--insecure-registry") || !strcmp(a, "--pod-cidr")) {
+			   !strcmp(a, "--insecure-registry")) {
 			fprintf(stderr, "podfs: %s is not supported yet\n", a);
 			free(fargv);
 			return 2;
