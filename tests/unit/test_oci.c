@@ -521,13 +521,20 @@ TEST(env_order_and_override)
 	CHECK_STREQ(env_val(env, "NEW"), "second");
 	oci_strv_free(env);
 
-	/* the first NEW saw the image's variables */
+	/* the kubelet expands against the pod's env only: the image's Env
+	 * and the runtime's PATH and HOSTNAME stay unresolved, unless the pod
+	 * declared the name before (then its value, not the image's) */
 	struct spec_pod *pod2 = pod1("    env:\n"
 				     "    - name: NEW\n"
-				     "      value: \"$(IMG):$(PATH):$(HOSTNAME)\"\n",
+				     "      value: \"$(IMG):$(PATH):$(HOSTNAME)\"\n"
+				     "    - name: IMG\n"
+				     "      value: mine\n"
+				     "    - name: AFTER\n"
+				     "      value: \"$(IMG):$(PATH)\"\n",
 				     NULL);
 	env = env_of(pod2, &img_default);
-	CHECK_STREQ(env_val(env, "NEW"), "two:/img/bin:web");
+	CHECK_STREQ(env_val(env, "NEW"), "$(IMG):$(PATH):$(HOSTNAME)");
+	CHECK_STREQ(env_val(env, "AFTER"), "mine:$(PATH)");
 	oci_strv_free(env);
 	spec_pod_free(pod2);
 	spec_pod_free(pod);
