@@ -740,9 +740,9 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 		.no_swap = podres_no_swap(),
 	};
 	/* volumes (made ready by podres_volumes_setup); subPaths resolved
-	 * beneath them, held open until runc has mounted them */
+	 * beneath them and bound where runc can mount them from */
 	char **vpaths = podres_volume_paths(b, p);
-	r = vol_container_sources(p->spec, c->spec, vpaths, &srcs, &res->err);
+	r = podres_subpaths(b, p, c->spec, vpaths, &srcs, &res->err);
 	op.oom_score_adj = podres_oom_score_adj(b, p, c->spec);
 	op.mount_sources = srcs.src;
 	if (r >= 0)

@@ -225,6 +225,9 @@ char *podres_cgroup_path(const struct pod *p);
 int podres_cgroup_setup(struct backend *b, struct pod *p, char **err);
 void podres_cgroup_remove(const struct pod *p);
 char **podres_volume_paths(struct backend *b, const struct pod *p);
+struct vol_sources;
+int podres_subpaths(struct backend *b, const struct pod *p, const struct spec_container *c,
+		    char *const *vpaths, struct vol_sources *out, char **err);
 int podres_volumes_setup(struct backend *b, struct pod *p, char **err);
 void podres_volumes_teardown(struct backend *b, struct pod *p);
 bool podres_oom_killed(const struct pod *p, const char *cid);

@@ -87,6 +87,7 @@ static void vol_pod_of(struct backend *b, const struct pod *p, struct vol_pod *v
 	vp->spec = p->spec;
 	vp->disk_dir = xasprintf("%s/pods/%s/volumes/%s", b->state_dir, p->name, p->uid);
 	vp->mem_dir = xasprintf("%s/volumes/%s", b->rt.run_dir, p->uid);
+	vp->subpath_dir = xasprintf("%s/subpaths/%s", b->rt.run_dir, p->uid);
 	vp->node_memory = b->node_memory;
 }
 
@@ -94,6 +95,7 @@ static void vol_pod_done(struct vol_pod *vp)
 {
 	free((char *)vp->disk_dir);
 	free((char *)vp->mem_dir);
+	free((char *)vp->subpath_dir);
 }
 
 char **podres_volume_paths(struct backend *b, const struct pod *p)
@@ -103,6 +105,16 @@ char **podres_volume_paths(struct backend *b, const struct pod *p)
 	char **paths = vol_paths(&vp);
 	vol_pod_done(&vp);
 	return paths;
+}
+
+int podres_subpaths(struct backend *b, const struct pod *p, const struct spec_container *c,
+		    char *const *vpaths, struct vol_sources *out, char **err)
+{
+	struct vol_pod vp;
+	vol_pod_of(b, p, &vp);
+	int r = vol_container_sources(&vp, c, vpaths, out, err);
+	vol_pod_done(&vp);
+	return r;
 }
 
 int podres_volumes_setup(struct backend *b, struct pod *p, char **err)

@@ -187,22 +187,41 @@ int vol_setup(const struct vol_pod *vp, char **err)
 	return r;
 }
 
-void vol_teardown(const struct vol_pod *vp)
+/* Unmount every mount at or below PATH (deepest first would need the
+ * mount table; detaching the top takes the tree with it). */
+static void unmount_all(const char *path)
 {
-	/* every tmpfs found there, not only those the spec names: the spec
-	 * may be gone, or changed, since they were mounted */
-	DIR *d = vp->mem_dir ? opendir(vp->mem_dir) : NULL;
+	while (is_mount_point(path) && umount2(path, MNT_DETACH) == 0) {
+		/* stacked mounts */
+	}
+}
+
+/* Unmount what is mounted on the entries of DIR, DEPTH levels down. */
+static void unmount_entries(const char *dir, int depth)
+{
+	DIR *d = dir ? opendir(dir) : NULL;
+	if (!d)
+		return;
 	struct dirent *de;
-	while (d && (de = readdir(d))) {
+	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		cleanup_free char *p = xasprintf("%s/%s", vp->mem_dir, de->d_name);
-		while (is_mount_point(p) && umount2(p, MNT_DETACH) == 0) {
-			/* stacked mounts (a podfs restart mid-setup) */
-		}
+		cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
+		unmount_all(p);
+		if (depth > 1)
+			unmount_entries(p, depth - 1);
 	}
-	if (d)
-		closedir(d);
+	closedir(d);
+}
+
+void vol_teardown(const struct vol_pod *vp)
+{
+	/* every mount found there, not only those the spec names: the spec
+	 * may be gone, or changed, since they were made */
+	unmount_entries(vp->mem_dir, 1);
+	unmount_entries(vp->subpath_dir, 2);
+	if (vp->subpath_dir)
+		util_rm_rf(vp->subpath_dir);
 	if (vp->mem_dir)
 		util_rm_rf(vp->mem_dir);
 	if (vp->disk_dir)
@@ -342,25 +361,42 @@ int vol_open_beneath(int rootfd, const char *sub, bool create)
 
 void vol_sources_free(struct vol_sources *s)
 {
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t i = 0; i < s->n; i++)
 		free(s->src[i]);
-		if (s->fds[i] >= 0)
-			close(s->fds[i]);
-	}
 	free(s->src);
-	free(s->fds);
 	memset(s, 0, sizeof(*s));
 }
 
-int vol_container_sources(const struct spec_pod *spec, const struct spec_container *c,
+/* Bind the O_PATH descriptor FD at TARGET (a directory or an empty file,
+ * as FD is), replacing an earlier bind there. */
+static int bind_fd(int fd, const char *target)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	unmount_all(target);
+	if (S_ISDIR(st.st_mode)) {
+		if (mkdir(target, 0755) < 0 && errno != EEXIST)
+			return -errno;
+	} else {
+		int t = open(target, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (t < 0)
+			return -errno;
+		close(t);
+	}
+	cleanup_free char *src = xasprintf("/proc/self/fd/%d", fd);
+	if (mount(src, target, NULL, MS_BIND, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int vol_container_sources(const struct vol_pod *vp, const struct spec_container *c,
 			  char *const *vpaths, struct vol_sources *out, char **err)
 {
+	const struct spec_pod *spec = vp->spec;
 	*err = NULL;
 	out->n = c->nmounts;
 	out->src = xcalloc(c->nmounts + 1, sizeof(char *));
-	out->fds = xcalloc(c->nmounts + 1, sizeof(int));
-	for (size_t i = 0; i < c->nmounts; i++)
-		out->fds[i] = -1;
 	for (size_t i = 0; i < c->nmounts; i++) {
 		const struct spec_mount *m = &c->mounts[i];
 		if (!m->sub_path || !*m->sub_path)
@@ -369,30 +405,35 @@ int vol_container_sources(const struct spec_pod *spec, const struct spec_contain
 		for (size_t j = 0; j < spec->nvolumes; j++)
 			if (m->name && spec->volumes[j].name && !strcmp(spec->volumes[j].name, m->name))
 				vpath = vpaths[j];
-		int fd = -ENOENT;
+		int r = -ENOENT;
+		const char *step = "resolve";
+		cleanup_free char *dir = xasprintf("%s/%s", vp->subpath_dir, c->name);
+		cleanup_free char *target = xasprintf("%s/%zu", dir, i);
 		if (vpath) {
 			int root = open(vpath, O_PATH | O_DIRECTORY | O_CLOEXEC);
-			if (root >= 0) {
-				fd = vol_open_beneath(root, m->sub_path, true);
+			int fd = root < 0 ? -errno : vol_open_beneath(root, m->sub_path, true);
+			if (root >= 0)
 				close(root);
-			} else {
-				fd = -errno;
+			r = fd;
+			if (fd >= 0) {
+				step = "bind";
+				r = util_mkdir_p(dir, 0755);
+				if (r >= 0)
+					r = bind_fd(fd, target);
+				close(fd);
 			}
 		}
-		if (fd < 0) {
-			/* the kubelet keeps the details from the pod (they tell
-			 * about the host's files); podfs's log has them */
-			fprintf(stderr, "podfs: subPath \"%s\" of volume \"%s\" (%s): %s\n",
-				m->sub_path, m->name ? m->name : "", vpath ? vpath : "?",
-				strerror(-fd));
+		if (r < 0) {
+			fprintf(stderr, "podfs: subPath \"%s\" of volume \"%s\" (%s): %s: %s\n",
+				m->sub_path, m->name ? m->name : "", vpath ? vpath : "?", step,
+				strerror(-r));
 			*err = xasprintf("failed to prepare subPath for volumeMount \"%s\" of "
 					 "container \"%s\"",
 					 m->name ? m->name : "", c->name);
 			vol_sources_free(out);
 			return -EINVAL;
 		}
-		out->fds[i] = fd;
-		out->src[i] = xasprintf("/proc/%d/fd/%d", (int)getpid(), fd);
+		out->src[i] = steal_pointer(&target);
 	}
 	return 0;
 }

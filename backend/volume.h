@@ -4,8 +4,10 @@
  * mounted once per pod; both are shared by every container (init
  * containers too) and removed with the pod. hostPath is checked against
  * its type. A subPath is resolved beneath its volume (symlinks may not
- * lead out) and handed to runc as a /proc/PID/fd/N path of an open O_PATH
- * descriptor, so what is mounted is what was checked. */
+ * lead out) to an O_PATH descriptor, which is bind-mounted (through
+ * /proc/self/fd) under the pod's run dir: runc mounts that, so what is
+ * mounted is what was checked, whatever changes in the volume meanwhile
+ * (the kubelet's volume-subpaths). */
 #ifndef PODFS_VOLUME_H
 #define PODFS_VOLUME_H
 
@@ -19,6 +21,7 @@ struct vol_pod {
 	const struct spec_pod *spec;
 	const char *disk_dir; /* emptyDir on disk: DISK_DIR/<name> */
 	const char *mem_dir;  /* emptyDir medium Memory: MEM_DIR/<name>, a tmpfs */
+	const char *subpath_dir; /* subPath binds: SUBPATH_DIR/<container>/<mount index> */
 	int64_t node_memory;  /* allocatable, for a Memory volume's default size */
 };
 
@@ -35,20 +38,21 @@ void vol_paths_free(char **paths);
  * volume "data" : hostPath type check failed: /srv is not a directory`. */
 int vol_setup(const struct vol_pod *vp, char **err);
 
-/* Unmount the tmpfs mounts in MEM_DIR and remove both directories (SPEC
- * may be NULL). */
+/* Unmount the tmpfs mounts in MEM_DIR and the subPath binds, and remove
+ * the three directories (SPEC may be NULL). */
 void vol_teardown(const struct vol_pod *vp);
 
 /* The bind sources of container C's volumeMounts, given the volumes'
- * host paths: NULL where the volume's own path is used, a /proc/PID/fd/N
- * path for a subPath (created as directories if missing, as the kubelet
- * does). The descriptors must stay open until runc has mounted them. */
+ * host paths: NULL where the volume's own path is used, the bind under
+ * SUBPATH_DIR for a subPath (its directories created if missing, as the
+ * kubelet does). -EINVAL and *err in the kubelet's words ("failed to
+ * prepare subPath for volumeMount \"v\" of container \"c\""; the details
+ * go to podfs's log, as the kubelet keeps them from the pod). */
 struct vol_sources {
 	char **src; /* c->nmounts entries */
-	int *fds;
 	size_t n;
 };
-int vol_container_sources(const struct spec_pod *spec, const struct spec_container *c,
+int vol_container_sources(const struct vol_pod *vp, const struct spec_container *c,
 			  char *const *vpaths, struct vol_sources *out, char **err);
 void vol_sources_free(struct vol_sources *s);
 
