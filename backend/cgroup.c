@@ -115,7 +115,7 @@ const struct cg_host *cg_host_default(void)
 static int write_value(const char *dir, const char *file, const char *value, char **err)
 {
 	char *p = xasprintf("%s/%s", dir, file);
-	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	int fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC); /* as `echo v >file` */
 	int r = 0;
 	if (fd < 0 || write(fd, value, strlen(value)) < 0)
 		r = -errno;

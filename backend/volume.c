@@ -251,6 +251,8 @@ static int open_dirs(int rootfd, char *const *done, size_t n)
  * symlink swapped in meanwhile fails the open instead of escaping. */
 static int walk_beneath(int rootfd, const char *sub, bool create)
 {
+	if (sub[0] == '/')
+		return -EXDEV; /* as RESOLVE_BENEATH */
 	struct strv done = {0};
 	char *todo = xstrdup(sub);
 	int links = 0, r;
