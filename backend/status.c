@@ -499,6 +499,15 @@ static char *ps_status(const struct pod *p, int *ready, int *total, int *restart
 		free(reason);
 		reason = xstrdup("Terminating");
 	}
+	/* a pod the node refused (OutOfcpu, ...) has no container statuses
+	 * for kubectl to look at: its reason shows */
+	bool started = false;
+	for (size_t i = 0; i < p->nc; i++)
+		started = started || p->c[i].ever_started;
+	if (p->phase == PHASE_FAILED && p->reason && !started) {
+		free(reason);
+		reason = xstrdup(p->reason);
+	}
 	return reason;
 }
 

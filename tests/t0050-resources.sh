@@ -220,6 +220,10 @@ t_out_of_memory() {
 apiVersion: v1
 kind: Pod
 spec:
+  initContainers:
+  - name: init
+    image: busybox
+    command: ["true"]
   containers:
   - name: app
     image: busybox
@@ -229,9 +233,10 @@ spec:
 YAML
   wait_for 20 phase_is bigmem Failed || return 1
   [ "$(st bigmem 'd["reason"]')" = OutOfmemory ] &&
-  [ "$(st bigmem 'd["message"]')" = "Pod was rejected: Node didn't have enough resource: memory, requested: 1152921504606846976, used: 0, capacity: $NODE_MEM" ]
+  [ "$(st bigmem 'd["message"]')" = "Pod was rejected: Node didn't have enough resource: memory, requested: 1152921504606846976, used: 0, capacity: $NODE_MEM" ] &&
+  grep -q '^bigmem .* OutOfmemory ' "$MNT/ps" || { cat "$MNT/ps"; return 1; }
 }
-check "a pod asking more memory than the node has: Failed, OutOfmemory" t_out_of_memory
+check "a pod (with an init container) asking more memory than the node has: Failed, OutOfmemory" t_out_of_memory
 
 t_admission_counts_others() {
   local half=$(( NODE_CPU / 2 )) near=$(( NODE_CPU / 2 - 100 ))
