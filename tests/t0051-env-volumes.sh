@@ -333,10 +333,15 @@ spec:
 YAML
   wait_for 30 phase_is subp Running && wait_for 10 file_has "$MNT/pods/subp/logs" ready || { cat "$MNT/pods/subp/status" "$MNT/pods/subp/events"; return 1; }
   local l="$MNT/pods/subp/logs"
-  file_has "$l" in-sub && [ "$(grep -c '^inside$' "$l")" = 3 ] &&
-  rm -r "$MNT/pods/subp"
+  file_has "$l" in-sub && [ "$(grep -c '^inside$' "$l")" = 3 ] || { cat "$l"; return 1; }
+  # the binds runc mounted from are under the run dir until the pod goes
+  local run
+  run=$(dirname "$(run_root)")
+  [ "$(grep -c " $run/subpaths/" /proc/self/mounts)" = 4 ] &&
+  rm -r "$MNT/pods/subp" &&
+  ! grep -q " $run/subpaths/" /proc/self/mounts && [ -z "$(ls "$run/subpaths")" ]
 }
-check "subPath: created in an emptyDir (shared with init), symlinks inside the volume followed, a file" t_subpath
+check "subPath: created in an emptyDir (shared with init), symlinks inside the volume followed, a file; binds gone on delete" t_subpath
 
 t_subpath_escape() {
   mkdir -p "$HP/esc" && ln -sfn /etc "$HP/esc/abs" && ln -sfn ../../.. "$HP/esc/rel" &&
@@ -378,8 +383,9 @@ spec:
     image: busybox
     volumeMounts: [{name: nope, mountPath: /x}]
 YAML
-  json_get "$MNT/pods/novol/status.json" 'd["lastApplyError"]' |
-    grep -q 'spec.containers\[0\].volumeMounts\[0\].name: Not found: "nope"' &&
+  local e
+  e=$(json_get "$MNT/pods/novol/status.json" 'd["lastApplyError"]') &&
+  grep -q 'spec.containers\[0\].volumeMounts\[0\].name: Not found: "nope"' <<<"$e" &&
   rmdir "$MNT/pods/novol"
 }
 check "a volumeMount naming no volume is refused at apply (validation)" t_unknown_volume
@@ -414,7 +420,7 @@ t_nothing_left() {
   local run
   run=$(dirname "$(run_root)")
   [ -z "$(ls "$MNT/pods")" ] && ! grep -q " $STATE\| $run/volumes/\| $run/subpaths/" /proc/self/mounts &&
-  [ -z "$(ls "$STATE/pods" 2>/dev/null)" ] && [ -z "$(ls "$run/volumes" "$run/subpaths" 2>/dev/null)" ]
+  [ -z "$(ls "$STATE/pods" 2>/dev/null)" ] && [ -z "$(find "$run/volumes" "$run/subpaths" -mindepth 1 2>/dev/null)" ]
 }
 check "no pods, no volume or subPath mounts, no pod state left" t_nothing_left
 
