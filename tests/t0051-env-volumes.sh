@@ -416,6 +416,38 @@ t_example_sidecar() {
 }
 check "examples/sidecar.yaml: the app's log lines come out of the sidecar's logs" t_example_sidecar
 
+t_podfs_restart() {
+  # volumes outlive podfs, like the containers: killed and started again,
+  # podfs finds the pod, and deleting it still removes every mount
+  pod keep <<'YAML'
+apiVersion: v1
+kind: Pod
+spec:
+  terminationGracePeriodSeconds: 2
+  volumes:
+  - {name: mem, emptyDir: {medium: Memory, sizeLimit: 4Mi}}
+  - {name: data, emptyDir: {}}
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo kept >/mem/f; echo ready; while true; do sleep 0.2; done"]
+    volumeMounts:
+    - {name: mem, mountPath: /mem}
+    - {name: data, mountPath: /sub, subPath: x}
+YAML
+  wait_for 30 phase_is keep Running && wait_for 10 file_has "$MNT/pods/keep/logs" ready || return 1
+  local run
+  run=$(dirname "$(run_root)")
+  podfs_kill9 && podfs_start --backoff-scale 0.1 --node-name "$NODE" &&
+  wait_for 20 phase_is keep Running || return 1
+  [ "$(cat "$run"/volumes/*/mem/f)" = kept ] &&
+  [ "$(grep -c " $run/volumes/.*/mem tmpfs " /proc/self/mounts)" = 1 ] &&
+  [ "$(grep -c " $run/subpaths/" /proc/self/mounts)" = 1 ] || return 1
+  rm -r "$MNT/pods/keep" &&
+  ! grep -q " $run/volumes/\| $run/subpaths/" /proc/self/mounts
+}
+check "podfs killed and restarted: the pod's tmpfs keeps its files; delete removes every mount" t_podfs_restart
+
 t_nothing_left() {
   local run
   run=$(dirname "$(run_root)")
