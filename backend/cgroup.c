@@ -155,18 +155,19 @@ static int setup_v1(const struct cg_host *h, const char *path, const struct res_
 	int r;
 	if (h->cpu) {
 		cleanup_free char *d = xasprintf("%s%s", h->cpu, path);
-		if ((r = make_dir(d, err)) < 0 || (r = write_int(d, "cpu.shares", v->shares, err)) < 0)
+		if ((r = make_dir(d, err)) < 0 ||
+		    (r = write_int(d, "cpu.shares", v->shares, err)) < 0)
 			return r;
-		if (v->quota > 0 &&
-		    ((r = write_int(d, "cpu.cfs_period_us", v->period, err)) < 0 ||
-		     (r = write_int(d, "cpu.cfs_quota_us", v->quota, err)) < 0))
+		if (v->quota > 0 && ((r = write_int(d, "cpu.cfs_period_us", v->period, err)) < 0 ||
+				     (r = write_int(d, "cpu.cfs_quota_us", v->quota, err)) < 0))
 			return r;
 	}
 	if (h->memory) {
 		cleanup_free char *d = xasprintf("%s%s", h->memory, path);
 		if ((r = make_dir(d, err)) < 0)
 			return r;
-		if (v->memory > 0 && (r = write_int(d, "memory.limit_in_bytes", v->memory, err)) < 0)
+		if (v->memory > 0 &&
+		    (r = write_int(d, "memory.limit_in_bytes", v->memory, err)) < 0)
 			return r;
 	}
 	return 0;
@@ -210,8 +211,7 @@ static int setup_v2(const struct cg_host *h, const char *path, const struct res_
 	return 0;
 }
 
-int cg_pod_setup(const struct cg_host *h, const char *path, const struct res_cgroup *v,
-		 char **err)
+int cg_pod_setup(const struct cg_host *h, const char *path, const struct res_cgroup *v, char **err)
 {
 	if (h->version == 1)
 		return setup_v1(h, path, v, err);
@@ -283,8 +283,8 @@ int64_t cg_oom_kills(const struct cg_host *h, const char *path)
 	const char *base = h->version == 1 ? h->memory : h->version == 2 ? h->unified : NULL;
 	if (!base)
 		return -ENOENT;
-	cleanup_free char *file = xasprintf("%s%s/%s", base, path,
-					    h->version == 1 ? "memory.oom_control" : "memory.events");
+	cleanup_free char *file = xasprintf(
+	    "%s%s/%s", base, path, h->version == 1 ? "memory.oom_control" : "memory.events");
 	cleanup_free char *buf = NULL;
 	size_t len;
 	int r = util_read_file(file, 65536, &buf, &len);

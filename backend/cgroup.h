@@ -36,8 +36,7 @@ const struct cg_host *cg_host_default(void);
 /* Create the pod cgroup PATH with its values: cpu.shares, cfs quota and
  * period, memory.limit_in_bytes (v1); cpu.weight, cpu.max, memory.max with
  * the controllers enabled down to it (v2). 0 or -errno with *err. */
-int cg_pod_setup(const struct cg_host *h, const char *path, const struct res_cgroup *v,
-		 char **err);
+int cg_pod_setup(const struct cg_host *h, const char *path, const struct res_cgroup *v, char **err);
 
 /* Remove PATH and every empty cgroup below it, deepest first, under every
  * hierarchy. Returns how many directories are still there (a cgroup with

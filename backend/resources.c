@@ -66,7 +66,8 @@ enum res_qos res_qos_class(const struct spec_pod *pod)
 	if (!has_req_cpu && !has_req_mem && !has_lim_cpu && !has_lim_mem)
 		return RES_QOS_BESTEFFORT;
 	/* every request must have its limit, equal */
-	if (guaranteed && ((has_req_cpu && req_cpu != lim_cpu) || (has_req_mem && req_mem != lim_mem)))
+	if (guaranteed &&
+	    ((has_req_cpu && req_cpu != lim_cpu) || (has_req_mem && req_mem != lim_mem)))
 		guaranteed = false;
 	int nreq = has_req_cpu + has_req_mem, nlim = has_lim_cpu + has_lim_mem;
 	return guaranteed && nreq == nlim ? RES_QOS_GUARANTEED : RES_QOS_BURSTABLE;
@@ -124,7 +125,8 @@ static void pod_sum(const struct spec_pod *pod, bool want_limits, struct sums *o
 	}
 	for (size_t i = 0; i < pod->ninit; i++) {
 		const struct spec_container *c = &pod->init_containers[i];
-		const struct spec_rlist *l = want_limits ? &c->resources.limits : &c->resources.requests;
+		const struct spec_rlist *l =
+		    want_limits ? &c->resources.limits : &c->resources.requests;
 		struct sums mine = {l->has_cpu ? l->cpu_milli : 0, l->has_memory ? l->memory : 0};
 		struct sums need;
 		if (is_sidecar(c)) {

@@ -33,8 +33,8 @@ char **vol_paths(const struct vol_pod *vp)
 		if (v->kind == SPEC_VOL_HOSTPATH)
 			paths[i] = xstrdup(v->host_path ? v->host_path : "");
 		else
-			paths[i] = xasprintf("%s/%s", is_memory(v) ? vp->mem_dir : vp->disk_dir,
-					     v->name);
+			paths[i] =
+			    xasprintf("%s/%s", is_memory(v) ? vp->mem_dir : vp->disk_dir, v->name);
 	}
 	return paths;
 }
@@ -56,7 +56,7 @@ static char *go_strerror(int e)
 }
 
 static void set_err(char **err, const char *volume, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void set_err(char **err, const char *volume, const char *fmt, ...)
 {
@@ -88,8 +88,8 @@ static int setup_emptydir(const struct vol_pod *vp, const struct spec_volume *v,
 	}
 	if (is_memory(v) && !is_mount_point(path)) {
 		int64_t size = res_memory_volume_size(vp->spec, v, vp->node_memory);
-		cleanup_free char *opts = size > 0 ? xasprintf("size=%lld", (long long)size)
-						   : xstrdup("");
+		cleanup_free char *opts =
+		    size > 0 ? xasprintf("size=%lld", (long long)size) : xstrdup("");
 		if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
 			r = -errno;
 			cleanup_free char *e = go_strerror(errno);
@@ -109,10 +109,12 @@ static int setup_emptydir(const struct vol_pod *vp, const struct spec_volume *v,
 
 static const char *type_word(mode_t m)
 {
-	return S_ISDIR(m) ? "Directory" : S_ISREG(m) ? "File" : S_ISSOCK(m) ? "Socket"
-				     : S_ISCHR(m)			   ? "CharDevice"
-				     : S_ISBLK(m)			   ? "BlockDevice"
-									   : "";
+	return S_ISDIR(m)    ? "Directory"
+	       : S_ISREG(m)  ? "File"
+	       : S_ISSOCK(m) ? "Socket"
+	       : S_ISCHR(m)  ? "CharDevice"
+	       : S_ISBLK(m)  ? "BlockDevice"
+			     : "";
 }
 
 /* hostPath's checkTypeInternal. */
@@ -406,7 +408,8 @@ int vol_container_sources(const struct vol_pod *vp, const struct spec_container 
 			continue;
 		const char *vpath = NULL;
 		for (size_t j = 0; j < spec->nvolumes; j++)
-			if (m->name && spec->volumes[j].name && !strcmp(spec->volumes[j].name, m->name))
+			if (m->name && spec->volumes[j].name &&
+			    !strcmp(spec->volumes[j].name, m->name))
 				vpath = vpaths[j];
 		int r = -ENOENT;
 		const char *step = "resolve";

@@ -19,10 +19,10 @@
 /* One pod instance's volumes. */
 struct vol_pod {
 	const struct spec_pod *spec;
-	const char *disk_dir; /* emptyDir on disk: DISK_DIR/<name> */
-	const char *mem_dir;  /* emptyDir medium Memory: MEM_DIR/<name>, a tmpfs */
+	const char *disk_dir;	 /* emptyDir on disk: DISK_DIR/<name> */
+	const char *mem_dir;	 /* emptyDir medium Memory: MEM_DIR/<name>, a tmpfs */
 	const char *subpath_dir; /* subPath binds: SUBPATH_DIR/<container>/<mount index> */
-	int64_t node_memory;  /* allocatable, for a Memory volume's default size */
+	int64_t node_memory;	 /* allocatable, for a Memory volume's default size */
 };
 
 /* The host path of each of spec->volumes (nvolumes entries, then NULL).

@@ -36,7 +36,7 @@ static struct spec_pod *podc(const char *init, const char *containers)
 	return pod;
 }
 
-#define C(name, res) "  - {name: " name ", image: busybox" res "}\n"
+#define C(name, res)	   "  - {name: " name ", image: busybox" res "}\n"
 #define SIDECAR(name, res) "  - {name: " name ", image: busybox, restartPolicy: Always" res "}\n"
 
 static const char *qos(const char *init, const char *containers)
@@ -52,23 +52,24 @@ static const char *qos(const char *init, const char *containers)
 TEST(qos_classes)
 {
 	CHECK_STREQ(qos(NULL, C("a", "")), "BestEffort");
-	CHECK_STREQ(qos(NULL, C("a", "")
-				  C("b", "")),
-		    "BestEffort");
+	CHECK_STREQ(qos(NULL, C("a", "") C("b", "")), "BestEffort");
 	/* zero quantities do not count */
-	CHECK_STREQ(qos(NULL, C("a", ", resources: {requests: {cpu: 0, memory: 0}}")), "BestEffort");
-	CHECK_STREQ(qos(NULL, C("a", ", resources: {limits: {cpu: 1, memory: 1Gi}}")), "Guaranteed");
-	CHECK_STREQ(qos(NULL, C("a", ", resources: {requests: {cpu: 1, memory: 1Gi}, limits: {cpu: 1, "
-				     "memory: 1Gi}}")),
+	CHECK_STREQ(qos(NULL, C("a", ", resources: {requests: {cpu: 0, memory: 0}}")),
+		    "BestEffort");
+	CHECK_STREQ(qos(NULL, C("a", ", resources: {limits: {cpu: 1, memory: 1Gi}}")),
 		    "Guaranteed");
-	CHECK_STREQ(qos(NULL, C("a", ", resources: {requests: {cpu: 500m}, limits: {cpu: 1, memory: "
-				     "1Gi}}")),
-		    "Burstable");
+	CHECK_STREQ(
+	    qos(NULL, C("a", ", resources: {requests: {cpu: 1, memory: 1Gi}, limits: {cpu: 1, "
+			     "memory: 1Gi}}")),
+	    "Guaranteed");
+	CHECK_STREQ(
+	    qos(NULL, C("a", ", resources: {requests: {cpu: 500m}, limits: {cpu: 1, memory: "
+			     "1Gi}}")),
+	    "Burstable");
 	CHECK_STREQ(qos(NULL, C("a", ", resources: {limits: {cpu: 1}}")), "Burstable");
 	CHECK_STREQ(qos(NULL, C("a", ", resources: {requests: {memory: 1Mi}}")), "Burstable");
 	/* a Guaranteed-style container with a BestEffort one */
-	CHECK_STREQ(qos(NULL, C("a", ", resources: {limits: {cpu: 1, memory: 1Gi}}")
-				  C("b", "")),
+	CHECK_STREQ(qos(NULL, C("a", ", resources: {limits: {cpu: 1, memory: 1Gi}}") C("b", "")),
 		    "Burstable");
 	/* init containers count */
 	CHECK_STREQ(qos(C("i", ""), C("a", ", resources: {limits: {cpu: 1, memory: 1Gi}}")),
@@ -127,12 +128,12 @@ TEST(pod_requests_init_and_sidecars)
 	CHECK(cpu == 900 && mem == 10 << 20);
 	/* sidecars run beside everything after them, and add to the apps */
 	requests_of(SIDECAR("s", ", resources: {requests: {cpu: 50m, memory: 1Mi}}")
-		    C("i", ", resources: {requests: {cpu: 900m}}")
-		    SIDECAR("s2", ", resources: {requests: {cpu: 10m}}"),
+			C("i", ", resources: {requests: {cpu: 900m}}")
+			    SIDECAR("s2", ", resources: {requests: {cpu: 10m}}"),
 		    C("a", ", resources: {requests: {cpu: 100m, memory: 10Mi}}"), &cpu, &mem);
 	CHECK(cpu == 950 && mem == 11 << 20);
 	requests_of(SIDECAR("s", ", resources: {requests: {cpu: 500m}}")
-		    C("i", ", resources: {requests: {cpu: 100m}}"),
+			C("i", ", resources: {requests: {cpu: 100m}}"),
 		    C("a", ", resources: {requests: {cpu: 800m}}"), &cpu, &mem);
 	CHECK(cpu == 1300 && mem == 0);
 	/* limits only: requests default to them */
@@ -260,8 +261,8 @@ TEST(oom_score_adj)
 	 * bytes, 1000), so it keeps its own when lower... */
 	CHECK(res_oom_score_adj(bu, &bu->init_containers[0], cap) == 500);
 	CHECK(res_oom_score_adj(bu, &bu->init_containers[1], cap) == 999);
-	struct spec_pod *sc = podc(SIDECAR("s", ""),
-				   C("a", ", resources: {requests: {memory: 2Gi}}")
+	struct spec_pod *sc =
+	    podc(SIDECAR("s", ""), C("a", ", resources: {requests: {memory: 2Gi}}")
 				       C("b", ", resources: {requests: {memory: 4Gi}}"));
 	/* ... and takes the smallest app's when its own is higher */
 	CHECK(sc && res_oom_score_adj(sc, &sc->init_containers[0], cap) == 750);
@@ -294,8 +295,10 @@ TEST(memory_volume_size)
 		CHECK(res_memory_volume_size(pod, &pod->volumes[0], 1LL << 33) == 64 << 20);
 		CHECK(res_memory_volume_size(pod, &pod->volumes[1], 1LL << 33) == 8 << 20);
 		CHECK(res_memory_volume_size(pod, &pod->volumes[2], 1LL << 33) == 64 << 20);
-		CHECK(res_memory_volume_size(nolimit, &nolimit->volumes[0], 1LL << 33) == 1LL << 33);
-		CHECK(res_memory_volume_size(nolimit, &nolimit->volumes[1], 1LL << 33) == 1LL << 33);
+		CHECK(res_memory_volume_size(nolimit, &nolimit->volumes[0], 1LL << 33) ==
+		      1LL << 33);
+		CHECK(res_memory_volume_size(nolimit, &nolimit->volumes[1], 1LL << 33) ==
+		      1LL << 33);
 	}
 	spec_pod_free(pod);
 	spec_pod_free(nolimit);
@@ -455,7 +458,8 @@ TEST(cgroup_setup_v1)
 	free(err);
 
 	/* OOM kills */
-	put("s1/memory/podfs/u1/c1/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+	put("s1/memory/podfs/u1/c1/memory.oom_control",
+	    "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
 	put("s1/memory/podfs/u1/c2/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\n");
 	CHECK(cg_oom_kills(&h, "/podfs/u1/c1") == 2);
 	CHECK(cg_oom_kills(&h, "/podfs/u1/c2") == 0);

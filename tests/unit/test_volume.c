@@ -83,8 +83,9 @@ static int beneath(const char *sub, bool create, const char *want)
 	close(fd);
 	if (r == 0 && want) {
 		char *w = xasprintf("%s/vol/%s", tmp, want);
-		r = stat(w, &b) < 0 ? -errno : (a.st_ino == b.st_ino && a.st_dev == b.st_dev) ? 0
-												 : -EBADF;
+		r = stat(w, &b) < 0				     ? -errno
+		    : (a.st_ino == b.st_ino && a.st_dev == b.st_dev) ? 0
+								     : -EBADF;
 		free(w);
 	}
 	return r;
@@ -281,9 +282,10 @@ TEST(hostpath_types)
 	p = at("hp/newfile");
 	CHECK(stat(p, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0644);
 	free(p);
-	char *want = xasprintf("MountVolume.SetUp failed for volume \"hp\" : open %s/hp/nodir/f: no "
-			       "such file or directory",
-			       tmp);
+	char *want =
+	    xasprintf("MountVolume.SetUp failed for volume \"hp\" : open %s/hp/nodir/f: no "
+		      "such file or directory",
+		      tmp);
 	CHECK_HOSTPATH("hp/nodir/f", "FileOrCreate", want);
 	free(want);
 	want = xasprintf("MountVolume.SetUp failed for volume \"hp\" : mkdir %s/hp/file/sub: not a "
