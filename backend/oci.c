@@ -4,6 +4,7 @@
  * user (names resolved inside the rootfs), capabilities and cgroup values.
  * See oci.h; runtime-notes.md sections 2 and 4.8, kubelet-semantics.md 8-9. */
 #include "backend/oci.h"
+#include "backend/resources.h"
 #include "backend/util.h"
 
 #include <errno.h>
@@ -21,10 +22,6 @@
 #include <unistd.h>
 
 #define SANDBOX_CPU_SHARES 2 /* containerd's DefaultSandboxCPUshares */
-#define MIN_SHARES	   2
-#define MAX_SHARES	   262144
-#define CFS_PERIOD	   100000
-#define MIN_QUOTA	   1000
 #define MAX_ID		   2147483647LL /* runc's and Kubernetes' upper bound for ids */
 #define ROOTFS_FILE_MAX	   (16 << 20)
 
@@ -477,12 +474,30 @@ static json_t *caps_json(uint64_t caps)
 
 /* ---- $(VAR) expansion ------------------------------------------------------ */
 
+/* What $(VAR) may refer to: the variables the container's env declares
+ * (its first UPTO entries), as the kubelet knows no others (not the
+ * image's Env, not the runtime's PATH or HOSTNAME). C NULL: any. */
+struct expand_scope {
+	const struct spec_container *c;
+	size_t upto;
+};
+
 /* The value of NAME (LEN bytes) in ENV ("K=V", NULL-terminated; may be
- * NULL), or NULL. */
-static const char *env_get(char *const *env, const char *name, size_t len)
+ * NULL) if SCOPE lets it be seen, or NULL. */
+static const char *env_get(char *const *env, const struct expand_scope *scope, const char *name,
+			   size_t len)
 {
 	if (memchr(name, '=', len))
 		return NULL;
+	if (scope && scope->c) {
+		bool found = false;
+		for (size_t i = 0; i < scope->upto && !found; i++) {
+			const char *n = scope->c->env[i].name;
+			found = n && strlen(n) == len && !memcmp(n, name, len);
+		}
+		if (!found)
+			return NULL;
+	}
 	for (size_t i = 0; env && env[i]; i++)
 		if (!strncmp(env[i], name, len) && env[i][len] == '=')
 			return env[i] + len + 1;
@@ -493,7 +508,7 @@ static const char *env_get(char *const *env, const char *name, size_t len)
  * replaced when VAR is defined and kept literally when not; $$ is a
  * literal $; an unterminated $( stays as it is; $ before anything else is
  * copied with that character. Caller frees. */
-static char *expand_vars(const char *in, char *const *env)
+static char *expand_vars(const char *in, char *const *env, const struct expand_scope *scope)
 {
 	struct strbuf sb;
 	sb_init(&sb);
@@ -517,7 +532,7 @@ static char *expand_vars(const char *in, char *const *env)
 				p += 2;
 				continue;
 			}
-			const char *val = env_get(env, p + 2, (size_t)(close - p - 2));
+			const char *val = env_get(env, scope, p + 2, (size_t)(close - p - 2));
 			if (val)
 				sb_puts(&sb, val);
 			else
@@ -718,10 +733,12 @@ int oci_container_env(const struct spec_pod *spec, const struct spec_container *
 		const struct spec_env *e = &c->env[i];
 		char *val = NULL;
 		switch (e->source) {
-		case SPEC_ENV_VALUE:
-			/* expanded against what is defined so far */
-			val = expand_vars(e->value ? e->value : "", sv.v);
+		case SPEC_ENV_VALUE: {
+			/* expanded against what the pod defined so far */
+			struct expand_scope scope = {c, i};
+			val = expand_vars(e->value ? e->value : "", sv.v, &scope);
 			break;
+		}
 		case SPEC_ENV_FIELD:
 			val = field_value(spec, f, e->field_path ? e->field_path : "");
 			if (!val) {
@@ -762,9 +779,10 @@ int oci_process_args(const struct spec_container *c, const struct image_config *
 	/* Kubernetes expands only the pod's command and args (kubelet's
 	 * ExpandContainerCommandAndArgs); the image's Entrypoint and Cmd
 	 * are passed as they are, so a "$$" in an image's shell Cmd stays. */
+	struct expand_scope scope = {c, c->nenv};
 	if (c->command.n > 0) {
 		for (size_t i = 0; i < c->command.n; i++) {
-			char *s = expand_vars(c->command.v[i], env);
+			char *s = expand_vars(c->command.v[i], env, &scope);
 			strv_push(&sv, s);
 			free(s);
 		}
@@ -776,7 +794,7 @@ int oci_process_args(const struct spec_container *c, const struct image_config *
 	}
 	if (c->args.n > 0) {
 		for (size_t i = 0; i < c->args.n; i++) {
-			char *s = expand_vars(c->args.v[i], env);
+			char *s = expand_vars(c->args.v[i], env, &scope);
 			strv_push(&sv, s);
 			free(s);
 		}
@@ -1283,7 +1301,9 @@ static int container_mounts(const struct oci_pod *pod, const struct spec_pod *sp
 			return -EINVAL;
 		}
 		cleanup_free char *src = NULL;
-		if (m->sub_path && *m->sub_path) {
+		if (pod->mount_sources && pod->mount_sources[i]) {
+			src = xstrdup(pod->mount_sources[i]);
+		} else if (m->sub_path && *m->sub_path) {
 			if (m->sub_path[0] == '/' || path_has_dotdot(m->sub_path)) {
 				set_err(err,
 					"container %s: volumeMounts[%zu].subPath: \"%s\" must be "
@@ -1314,13 +1334,9 @@ static int container_mounts(const struct oci_pod *pod, const struct spec_pod *sp
 	return 0;
 }
 
-static int64_t clamp64(__int128 v)
-{
-	return v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : (int64_t)v;
-}
-
 /* cgroup values by the kubelet's rules (kubelet-semantics 8). */
-static json_t *container_resources(const struct spec_container *c, bool privileged)
+static json_t *container_resources(const struct oci_pod *pod, const struct spec_container *c,
+				   bool privileged)
 {
 	const struct spec_resources *r = &c->resources;
 	json_t *res = json_object();
@@ -1332,25 +1348,22 @@ static json_t *container_resources(const struct spec_container *c, bool privileg
 	json_object_set_new(res, "devices", devs);
 
 	json_t *cpu = json_object();
-	__int128 shares = MIN_SHARES;
-	if (r->requests.has_cpu)
-		shares = (__int128)r->requests.cpu_milli * 1024 / 1000;
-	if (shares < MIN_SHARES)
-		shares = MIN_SHARES;
-	if (shares > MAX_SHARES)
-		shares = MAX_SHARES;
-	json_object_set_new(cpu, "shares", json_integer(clamp64(shares)));
-	if (r->limits.has_cpu) {
-		__int128 quota = (__int128)r->limits.cpu_milli * CFS_PERIOD / 1000;
-		if (quota < MIN_QUOTA)
-			quota = MIN_QUOTA;
-		json_object_set_new(cpu, "quota", json_integer(clamp64(quota)));
-		json_object_set_new(cpu, "period", json_integer(CFS_PERIOD));
+	/* requests default to limits (spec_validate), so shares from the
+	 * request is the kubelet's rule; a zero limit is no limit */
+	json_object_set_new(cpu, "shares",
+			    json_integer(res_milli_to_shares(r->requests.has_cpu ? r->requests.cpu_milli
+										 : 0)));
+	if (r->limits.has_cpu && r->limits.cpu_milli > 0) {
+		json_object_set_new(cpu, "quota",
+				    json_integer(res_milli_to_quota(r->limits.cpu_milli)));
+		json_object_set_new(cpu, "period", json_integer(RES_CFS_PERIOD));
 	}
 	json_object_set_new(res, "cpu", cpu);
-	if (r->limits.has_memory) {
+	if (r->limits.has_memory && r->limits.memory > 0) {
 		json_t *mem = json_object();
 		json_object_set_new(mem, "limit", json_integer(r->limits.memory));
+		if (pod->no_swap)
+			json_object_set_new(mem, "swap", json_integer(r->limits.memory));
 		json_object_set_new(res, "memory", mem);
 	}
 	return res;
@@ -1383,8 +1396,9 @@ struct ctr_parts {
 	bool privileged, ro_root;
 };
 
-static json_t *container_process(const struct spec_container *c, const struct image_config *img,
-				 char *const *env, const struct ctr_parts *cp)
+static json_t *container_process(const struct oci_pod *pod, const struct spec_container *c,
+				 const struct image_config *img, char *const *env,
+				 const struct ctr_parts *cp)
 {
 	const struct spec_security *s = &c->security;
 	json_t *proc = json_object();
@@ -1412,6 +1426,8 @@ static json_t *container_process(const struct spec_container *c, const struct im
 		json_object_set_new(proc, "rlimits", rl);
 	bool nnp = !cp->privileged && s->has_allow_priv_esc && !s->allow_priv_esc;
 	json_object_set_new(proc, "noNewPrivileges", json_boolean(nnp));
+	if (pod->has_oom_score_adj)
+		json_object_set_new(proc, "oomScoreAdj", json_integer(pod->oom_score_adj));
 	return proc;
 }
 
@@ -1422,7 +1438,7 @@ static json_t *container_linux(const struct oci_pod *pod, const struct spec_pod 
 	json_t *lx = json_object();
 	cleanup_free char *cg = cgroups_path(pod, id);
 	json_object_set_new(lx, "cgroupsPath", jstring(cg));
-	json_object_set_new(lx, "resources", container_resources(c, cp->privileged));
+	json_object_set_new(lx, "resources", container_resources(pod, c, cp->privileged));
 	json_t *ns = json_array();
 	json_array_append_new(
 	    ns, jnamespace("pid", spec->share_process_namespace ? pod->pid_path : NULL));
@@ -1472,7 +1488,7 @@ int oci_container_config(const struct oci_pod *pod, const struct spec_pod *spec,
 	json_object_set_new(jroot, "path", jstring(rootfs));
 	json_object_set_new(jroot, "readonly", json_boolean(cp.ro_root));
 	json_object_set_new(root, "root", jroot);
-	json_object_set_new(root, "process", container_process(c, img, env, &cp));
+	json_object_set_new(root, "process", container_process(pod, c, img, env, &cp));
 	/* no "hostname": the uts namespace is the infra's, already named, and
 	 * runc would set it again in the shared namespace */
 	json_object_set_new(root, "mounts", mntlist_json(&cp.mounts));
@@ -1510,6 +1526,8 @@ char *oci_infra_config(const struct oci_pod *pod, const char *rootfs, const char
 	json_object_set_new(proc, "cwd", jstring("/"));
 	json_object_set_new(proc, "noNewPrivileges", json_true());
 	json_object_set_new(proc, "capabilities", caps_json(0));
+	if (pod->has_oom_score_adj)
+		json_object_set_new(proc, "oomScoreAdj", json_integer(pod->oom_score_adj));
 	json_object_set_new(root, "process", proc);
 
 	/* runc refuses a hostname without a uts entry; the infra has a new one */

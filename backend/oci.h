@@ -23,6 +23,17 @@ struct oci_pod {
 	const char *shm_path;				      /* the pod's /dev/shm tmpfs */
 	const char *cgroup_parent; /* "/podfs/<pod-uid>"; each container adds "/<id>" */
 	const char *termlog_path; /* host file bound at terminationMessagePath (containers) */
+	/* process.oomScoreAdj (the kubelet's value, clamped to what runc can
+	 * set here: see res_oom_floor); unset: inherited */
+	bool has_oom_score_adj;
+	int oom_score_adj;
+	/* memory.swap = memory.limit (no swap, the kubelet's NoSwap); only
+	 * where the host accounts swap (v1 memsw), or runc would fail */
+	bool no_swap;
+	/* containers: per volumeMount, the host path to bind instead of the
+	 * volume's own (a subPath resolved by volume.c); NULL or NULL entries:
+	 * the volume path, joined with the subPath */
+	char *const *mount_sources;
 };
 
 /* Facts the downward API and resourceFieldRef need. NULL strings fall back
@@ -47,9 +58,10 @@ char *oci_infra_config(const struct oci_pod *pod, const char *rootfs, const char
 /* The container's final environment as "K=V" strings, in containerd's
  * order: a default PATH, HOSTNAME, the image's Env, then the pod's env in
  * order; a later name replaces an earlier one in its place. A value's
- * $(VAR) is expanded as Kubernetes does against what is defined before it
- * (image Env included); valueFrom is resolved from FACTS (may be NULL) and
- * not expanded. NULL-terminated; free with oci_strv_free. -EINVAL and *err
+ * $(VAR) is expanded as the kubelet does, against the pod's env entries
+ * before it (not the image's Env, which the kubelet never sees: an
+ * unresolved reference stays as written); valueFrom is resolved from
+ * FACTS (may be NULL) and not expanded. NULL-terminated; free with oci_strv_free. -EINVAL and *err
  * for a reference that cannot be resolved. IMG may be NULL. */
 int oci_container_env(const struct spec_pod *spec, const struct spec_container *c,
 		      const struct image_config *img, const struct oci_facts *facts, char ***env,
@@ -57,8 +69,9 @@ int oci_container_env(const struct spec_pod *spec, const struct spec_container *
 
 /* The process args by Kubernetes' rules (command/args over Entrypoint/Cmd;
  * an Entrypoint of [""] is none). The pod's command and args are expanded
- * against ENV (may be NULL); the image's Entrypoint and Cmd are not, as in
- * Kubernetes. -EINVAL and *err if the result is empty. */
+ * against the final values in ENV (may be NULL) of the variables the
+ * container's env declares; the image's Entrypoint and Cmd are not
+ * expanded, as in Kubernetes. -EINVAL and *err if the result is empty. */
 int oci_process_args(const struct spec_container *c, const struct image_config *img,
 		     char *const *env, char ***args, char **err);
 

@@ -8,6 +8,7 @@
 #include "backend/netns.h"
 #include "backend/oci.h"
 #include "backend/util.h"
+#include "backend/volume.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -337,9 +338,10 @@ void pod_free(struct pod *p)
 
 /* ---- phase (kubelet's getPhase) ------------------------------------------ */
 
+/* kubelet's isInitContainerFailed: an OOM kill fails it even with exit 0 */
 static bool term_failed(const struct cterm *t)
 {
-	return t->exit_code != 0;
+	return t->exit_code != 0 || (t->reason && !strcmp(t->reason, "OOMKilled"));
 }
 
 static enum pod_phase compute_phase(struct pod *p)
@@ -487,25 +489,9 @@ fail:
 	return r;
 }
 
-static void remove_cgroups(const char *parent)
-{
-	static const char *const ctrls[] = {"cpu",     "cpuacct", "cpu,cpuacct", "memory", "pids",
-					    "blkio",   "devices", "freezer",    "cpuset", "hugetlb",
-					    "net_cls", "net_prio", "net_cls,net_prio", "perf_event",
-					    "rdma",    "misc",    "systemd",    "unified", NULL};
-	for (size_t i = 0; ctrls[i]; i++) {
-		char *p = xasprintf("/sys/fs/cgroup/%s%s", ctrls[i], parent);
-		rmdir(p);
-		free(p);
-	}
-	char *p = xasprintf("/sys/fs/cgroup%s", parent); /* cgroup v2 */
-	rmdir(p);
-	free(p);
-}
-
 static char *cgroup_parent(struct pod *p)
 {
-	return xasprintf("/podfs/%s", p->uid);
+	return podres_cgroup_path(p);
 }
 
 /* Build the sandbox: run dir, /dev/shm, pinned netns and its CNI network
@@ -573,6 +559,8 @@ static int sandbox_create(struct backend *b, struct pod *p, char ***ips, char **
 		.resolv_path = rs,
 		.shm_path = shm2,
 		.cgroup_parent = cg,
+		.has_oom_score_adj = true,
+		.oom_score_adj = podres_sandbox_oom_score_adj(),
 	};
 	char *json = oci_infra_config(&op, b->infra_rootfs, cid);
 	char *cfg = xasprintf("%s/config.json", bundle);
@@ -669,9 +657,7 @@ static char *sandbox_destroy(struct backend *b, struct pod *p)
 	umount2(shm, MNT_DETACH);
 	free(shm);
 	util_rm_rf(p->rundir);
-	char *cg = cgroup_parent(p);
-	remove_cgroups(cg);
-	free(cg);
+	podres_cgroup_remove(p);
 	p->infra_cid[0] = '\0';
 	p->infra_pid = 0;
 	p->sandbox_ready = false;
@@ -761,6 +747,7 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 {
 	memset(res, 0, sizeof(*res));
 	struct image_info *img = NULL;
+	struct vol_sources srcs = {0};
 	char *bundle = NULL, *json = NULL, *log = NULL;
 	char **args = NULL;
 	int r = image_lookup(b->images, c->spec->image, &img, &res->err);
@@ -815,24 +802,19 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 		.shm_path = shm,
 		.cgroup_parent = cg,
 		.termlog_path = tl,
+		.has_oom_score_adj = true,
+		.no_swap = podres_no_swap(),
 	};
-	/* volumes: emptyDir under the pod's state, hostPath as given */
-	const char **vpaths = xcalloc(p->spec->nvolumes + 1, sizeof(char *));
-	for (size_t i = 0; i < p->spec->nvolumes; i++) {
-		const struct spec_volume *v = &p->spec->volumes[i];
-		if (v->kind == SPEC_VOL_HOSTPATH) {
-			vpaths[i] = xstrdup(v->host_path);
-		} else {
-			char *d = xasprintf("%s/pods/%s/volumes/%s", b->state_dir, p->name, v->name);
-			util_mkdir_p(d, 0777);
-			vpaths[i] = d;
-		}
-	}
-	r = oci_container_config(&op, p->spec, c->spec, &img->config, rootfs, res->cid, res->env,
-				 vpaths, &json, &res->err);
-	for (size_t i = 0; i < p->spec->nvolumes; i++)
-		free((char *)vpaths[i]);
-	free(vpaths);
+	/* volumes (made ready by podres_volumes_setup); subPaths resolved
+	 * beneath them and bound where runc can mount them from */
+	char **vpaths = podres_volume_paths(b, p);
+	r = podres_subpaths(b, p, c->spec, vpaths, &srcs, &res->err);
+	op.oom_score_adj = podres_oom_score_adj(b, p, c->spec);
+	op.mount_sources = srcs.src;
+	if (r >= 0)
+		r = oci_container_config(&op, p->spec, c->spec, &img->config, rootfs, res->cid,
+					 res->env, (const char *const *)vpaths, &json, &res->err);
+	vol_paths_free(vpaths);
 	free(net);
 	free(ipc);
 	free(uts);
@@ -865,6 +847,7 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 	if ((r = rt_start(&b->rt, res->cid, &res->err)) < 0)
 		goto out;
 out:
+	vol_sources_free(&srcs);
 	if (r < 0 && *res->cid && !res->reason) {
 		/* leave nothing of a failed start behind */
 		rt_delete(&b->rt, res->cid, NULL);
@@ -891,7 +874,7 @@ static bool should_restart(struct pod *p, struct container *c)
 		return true;
 	const char *policy = p->spec->restart_policy;
 	if (c->init)
-		return c->term.exit_code != 0 && strcmp(policy, "Never") != 0;
+		return term_failed(&c->term) && strcmp(policy, "Never") != 0;
 	if (!strcmp(policy, "Never"))
 		return false;
 	if (!strcmp(policy, "OnFailure"))
@@ -1117,7 +1100,9 @@ static char *termination_message(struct backend *b, struct container *c, int cod
 static void container_exited(struct backend *b, struct pod *p, struct container *c, int code)
 {
 	char *bundle = xasprintf("%s/containers/%s", b->state_dir, c->cid);
-	bool oom = rt_oom_killed(bundle);
+	/* conmon's oom file, or the cgroup's counter (read before runc
+	 * delete removes it; conmon may write its file after the exit) */
+	bool oom = rt_oom_killed(bundle) || podres_oom_killed(p, c->cid);
 	free(bundle);
 	cterm_clear(&c->term);
 	c->term.exit_code = code;
@@ -1247,6 +1232,11 @@ static void sync_pod(struct backend *b, struct pod *p)
 		}
 		if (p->jobs > 0)
 			return; /* jobs still hold the spec; they wake us when done */
+		if (p->spec) {
+			pthread_mutex_unlock(&b->lock);
+			podres_volumes_teardown(b, p);
+			pthread_mutex_lock(&b->lock);
+		}
 		if (p->deleting) {
 			pod_remove(b, p);
 			return;
@@ -1276,6 +1266,13 @@ static void sync_pod(struct backend *b, struct pod *p)
 		return;
 	}
 	if (!p->has_start_time) {
+		/* the kubelet's admission: a pod that does not fit fails */
+		if (!podres_admit(b, p)) {
+			podstore_save_state(b, p);
+			status_render_pod(b, p);
+			status_render_node(b);
+			return;
+		}
 		realtime_now(&p->start_time);
 		p->has_start_time = true;
 	}
@@ -1311,12 +1308,30 @@ static void sync_pod(struct backend *b, struct pod *p)
 		char *err = NULL, **ips = NULL;
 		pthread_mutex_unlock(&b->lock);
 		char *net_err = sandbox_destroy(b, p); /* leftovers of an earlier try */
-		int r = sandbox_create(b, p, &ips, &err);
+		int r = podres_volumes_setup(b, p, &err);
+		bool mount_failed = r < 0;
+		if (r >= 0)
+			r = podres_cgroup_setup(b, p, &err);
+		if (r >= 0)
+			r = sandbox_create(b, p, &ips, &err);
 		pthread_mutex_lock(&b->lock);
 		report_kill_error(b, p, net_err);
 		if (ips) {
 			cni_ips_free(p->pod_ips);
 			p->pod_ips = ips;
+		}
+		if (mount_failed) {
+			/* the kubelet retries; one event per distinct failure */
+			const struct event *last = NULL;
+			for (size_t i = p->nev; i-- > 0 && !last;)
+				if (!strcmp(p->ev[i].reason, "FailedMount"))
+					last = &p->ev[i];
+			if (!last || strcmp(last->message, err))
+				pod_event(b, p, true, "FailedMount", NULL, "%s", err);
+			free(err);
+			p->wake_ms = mono_ms() + scaled(b, BACKOFF_INITIAL_MS);
+			status_render_pod(b, p);
+			return;
 		}
 		if (r < 0) {
 			pod_event(b, p, true, "FailedCreatePodSandBox", NULL,
@@ -1342,7 +1357,7 @@ static void sync_pod(struct backend *b, struct pod *p)
 				init_done = false;
 				break;
 			}
-		} else if (c->phase == C_TERMINATED && c->term.exit_code == 0) {
+		} else if (c->phase == C_TERMINATED && !term_failed(&c->term)) {
 			continue;
 		} else if (c->phase == C_RUNNING) {
 			init_done = false;

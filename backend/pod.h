@@ -219,6 +219,28 @@ char *status_container_text(const struct pod *p, const struct container *c);
 const char *status_phase_name(enum pod_phase ph);
 void status_timefmt(const struct timespec *ts, char *buf, size_t len);
 
+/* podres.c: resources and volumes of a pod (resources.c, cgroup.c and
+ * volume.c applied to it). Admission and totals with the lock held; the
+ * rest touches only the pod's fixed fields and may run without it. */
+struct res_amount;
+struct spec_container;
+bool podres_admit(struct backend *b, struct pod *p);
+void podres_node_totals(struct backend *b, struct res_amount *req, struct res_amount *lim,
+			int64_t *npods);
+char *podres_cgroup_path(const struct pod *p);
+int podres_cgroup_setup(struct backend *b, struct pod *p, char **err);
+void podres_cgroup_remove(const struct pod *p);
+char **podres_volume_paths(struct backend *b, const struct pod *p);
+struct vol_sources;
+int podres_subpaths(struct backend *b, const struct pod *p, const struct spec_container *c,
+		    char *const *vpaths, struct vol_sources *out, char **err);
+int podres_volumes_setup(struct backend *b, struct pod *p, char **err);
+void podres_volumes_teardown(struct backend *b, struct pod *p);
+bool podres_oom_killed(const struct pod *p, const char *cid);
+int podres_oom_score_adj(struct backend *b, const struct pod *p, const struct spec_container *c);
+int podres_sandbox_oom_score_adj(void);
+bool podres_no_swap(void);
+
 /* podstore.c: the durable per-pod state (STATE/pods/NAME/). */
 int podstore_save_spec(struct backend *b, const char *name, const char *buf, size_t len,
 		       char **err);

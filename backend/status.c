@@ -5,6 +5,7 @@
  * a changed rendering is announced to watchers. */
 #include "backend/pod.h"
 #include "backend/quantity.h"
+#include "backend/resources.h"
 #include "backend/util.h"
 
 #include <jansson.h>
@@ -204,25 +205,6 @@ static json_t *conditions_json(const struct pod *p)
 	return a;
 }
 
-static const char *qos_class(const struct spec_pod *s)
-{
-	bool any = false, all_guaranteed = true;
-	for (size_t i = 0; i < s->ninit + s->ncont; i++) {
-		const struct spec_container *c = i < s->ninit ? &s->init_containers[i]
-							      : &s->containers[i - s->ninit];
-		const struct spec_resources *r = &c->resources;
-		if (r->requests.has_cpu || r->requests.has_memory || r->limits.has_cpu ||
-		    r->limits.has_memory)
-			any = true;
-		if (!(r->limits.has_cpu && r->limits.has_memory && r->requests.has_cpu &&
-		      r->requests.has_memory && r->limits.cpu_milli == r->requests.cpu_milli &&
-		      r->limits.memory == r->requests.memory && r->limits.cpu_milli > 0 &&
-		      r->limits.memory > 0))
-			all_guaranteed = false;
-	}
-	return !any ? "BestEffort" : all_guaranteed ? "Guaranteed" : "Burstable";
-}
-
 static json_t *pod_status_json(struct backend *b, const struct pod *p)
 {
 	json_t *o = json_object();
@@ -259,7 +241,7 @@ static json_t *pod_status_json(struct backend *b, const struct pod *p)
 	}
 	if (p->has_start_time)
 		json_object_set_new(o, "startTime", jtime(&p->start_time));
-	json_object_set_new(o, "qosClass", json_string(qos_class(p->spec)));
+	json_object_set_new(o, "qosClass", json_string(res_qos_name(res_qos_class(p->spec))));
 	return o;
 }
 
@@ -524,6 +506,15 @@ static char *ps_status(const struct pod *p, int *ready, int *total, int *restart
 		free(reason);
 		reason = xstrdup("Terminating");
 	}
+	/* a pod the node refused (OutOfcpu, ...) has no container statuses
+	 * for kubectl to look at: its reason shows */
+	bool started = false;
+	for (size_t i = 0; i < p->nc; i++)
+		started = started || p->c[i].ever_started;
+	if (p->phase == PHASE_FAILED && p->reason && !started) {
+		free(reason);
+		reason = xstrdup(p->reason);
+	}
 	return reason;
 }
 
@@ -584,30 +575,41 @@ char *status_ps_table(struct backend *b)
 	return sb_steal(&sb);
 }
 
+/* A quantity as kubectl prints it in YAML: quoted when it would read back
+ * as a number ("2"), plain otherwise (100m, 64Mi). */
+static void yq(char *buf, size_t len, const char *q)
+{
+	bool digits = *q != '\0';
+	for (const char *p = q; *p; p++)
+		if (*p < '0' || *p > '9')
+			digits = false;
+	snprintf(buf, len, digits ? "\"%s\"" : "%s", q);
+}
+
+/* The node as `kubectl describe node` sums it: capacity, allocatable, and
+ * the requests and limits of the pods admitted and not finished. */
 void status_render_node(struct backend *b)
 {
 	struct timespec now;
 	realtime_now(&now);
-	int64_t req_cpu = 0, req_mem = 0;
-	for (size_t i = 0; i < b->npods; i++) {
-		struct pod *p = b->pods[i];
-		if (p->spec && p->phase != PHASE_SUCCEEDED && p->phase != PHASE_FAILED)
-			for (size_t j = 0; j < p->spec->ncont; j++) {
-				req_cpu += p->spec->containers[j].resources.requests.cpu_milli;
-				req_mem += p->spec->containers[j].resources.requests.memory;
-			}
-	}
-	char cpu[32], mem[32], rcpu[32], rmem[32];
-	qty_format_milli(b->node_milli_cpu, cpu, sizeof(cpu));
-	qty_format_bytes(b->node_memory, mem, sizeof(mem));
-	qty_format_milli(req_cpu, rcpu, sizeof(rcpu));
-	qty_format_bytes(req_mem, rmem, sizeof(rmem));
+	struct res_amount req, lim;
+	int64_t admitted;
+	podres_node_totals(b, &req, &lim, &admitted);
+	char q[32], cpu[40], mem[40], rcpu[40], rmem[40], lcpu[40], lmem[40];
+	yq(cpu, sizeof(cpu), qty_format_milli(b->node_milli_cpu, q, sizeof(q)));
+	yq(mem, sizeof(mem), qty_format_bytes(b->node_memory, q, sizeof(q)));
+	yq(rcpu, sizeof(rcpu), qty_format_milli(req.cpu_milli, q, sizeof(q)));
+	yq(rmem, sizeof(rmem), qty_format_bytes(req.memory, q, sizeof(q)));
+	yq(lcpu, sizeof(lcpu), qty_format_milli(lim.cpu_milli, q, sizeof(q)));
+	yq(lmem, sizeof(lmem), qty_format_bytes(lim.memory, q, sizeof(q)));
 	char *node = xasprintf("name: %s\n"
 			       "capacity:\n  cpu: %s\n  memory: %s\n  pods: \"110\"\n"
 			       "allocatable:\n  cpu: %s\n  memory: %s\n  pods: \"110\"\n"
-			       "requested:\n  cpu: %s\n  memory: %s\n"
+			       "requested:\n  cpu: %s\n  memory: %s\n  pods: \"%lld\"\n"
+			       "limits:\n  cpu: %s\n  memory: %s\n"
 			       "pods: %zu\n",
-			       b->node_name, cpu, mem, cpu, mem, rcpu, rmem, b->npods);
+			       b->node_name, cpu, mem, cpu, mem, rcpu, rmem, (long long)admitted,
+			       lcpu, lmem, b->npods);
 	if (replace(&b->r_node, node)) {
 		b->r_node_mtime = now;
 		if (b->change_cb)

@@ -521,13 +521,20 @@ TEST(env_order_and_override)
 	CHECK_STREQ(env_val(env, "NEW"), "second");
 	oci_strv_free(env);
 
-	/* the first NEW saw the image's variables */
+	/* the kubelet expands against the pod's env only: the image's Env
+	 * and the runtime's PATH and HOSTNAME stay unresolved, unless the pod
+	 * declared the name before (then its value, not the image's) */
 	struct spec_pod *pod2 = pod1("    env:\n"
 				     "    - name: NEW\n"
-				     "      value: \"$(IMG):$(PATH):$(HOSTNAME)\"\n",
+				     "      value: \"$(IMG):$(PATH):$(HOSTNAME)\"\n"
+				     "    - name: IMG\n"
+				     "      value: mine\n"
+				     "    - name: AFTER\n"
+				     "      value: \"$(IMG):$(PATH)\"\n",
 				     NULL);
 	env = env_of(pod2, &img_default);
-	CHECK_STREQ(env_val(env, "NEW"), "two:/img/bin:web");
+	CHECK_STREQ(env_val(env, "NEW"), "$(IMG):$(PATH):$(HOSTNAME)");
+	CHECK_STREQ(env_val(env, "AFTER"), "mine:$(PATH)");
 	oci_strv_free(env);
 	spec_pod_free(pod2);
 	spec_pod_free(pod);
@@ -1251,6 +1258,135 @@ TEST(cgroup_none_and_minimums)
 	spec_pod_free(pod);
 }
 
+TEST(cgroup_zero_limits_and_swap)
+{
+	/* a limit of 0 is no limit (the kubelet's IsZero) */
+	struct spec_pod *pod = pod1("    resources: {limits: {cpu: 0, memory: 0}}\n", NULL);
+	int rc;
+	char *err;
+	json_t *c = config_of(&opod, pod, &img_default, NULL, &rc, &err);
+	CHECK(rc == 0);
+	CHECK(jint(c, "linux.resources.cpu.shares") == 2);
+	CHECK(jget(c, "linux.resources.cpu.quota") == NULL);
+	CHECK(jget(c, "linux.resources.memory") == NULL);
+	json_decref(c);
+	free(err);
+	spec_pod_free(pod);
+
+	/* no swap where the host accounts it: swap (memory+swap) = limit */
+	pod = pod1("    resources: {limits: {memory: 64Mi}}\n", NULL);
+	struct oci_pod op = opod;
+	op.no_swap = true;
+	c = config_of(&op, pod, &img_default, NULL, &rc, &err);
+	CHECK(jint(c, "linux.resources.memory.limit") == 67108864);
+	CHECK(jint(c, "linux.resources.memory.swap") == 67108864);
+	json_decref(c);
+	free(err);
+	c = config_of(&opod, pod, &img_default, NULL, &rc, &err);
+	CHECK(jget(c, "linux.resources.memory.swap") == NULL);
+	json_decref(c);
+	free(err);
+	spec_pod_free(pod);
+}
+
+TEST(oom_score_adj_in_process)
+{
+	struct spec_pod *pod = pod1(NULL, NULL);
+	int rc;
+	char *err;
+	json_t *c = config_of(&opod, pod, &img_default, NULL, &rc, &err);
+	CHECK(jget(c, "process.oomScoreAdj") == NULL); /* unset: inherited */
+	json_decref(c);
+	free(err);
+	struct oci_pod op = opod;
+	op.has_oom_score_adj = true;
+	op.oom_score_adj = 999;
+	c = config_of(&op, pod, &img_default, NULL, &rc, &err);
+	CHECK(jint(c, "process.oomScoreAdj") == 999);
+	json_decref(c);
+	free(err);
+	op.oom_score_adj = 0; /* zero is a value, not "unset" */
+	c = config_of(&op, pod, &img_default, NULL, &rc, &err);
+	CHECK(jget(c, "process.oomScoreAdj") != NULL && jint(c, "process.oomScoreAdj") == 0);
+	json_decref(c);
+	free(err);
+	spec_pod_free(pod);
+
+	op.oom_score_adj = -998;
+	char *infra = oci_infra_config(&op, "/infra", "inf-1");
+	json_t *j = json_loads(infra, 0, NULL);
+	CHECK(jint(j, "process.oomScoreAdj") == -998);
+	json_decref(j);
+	free(infra);
+}
+
+TEST(mounts_subpath_sources)
+{
+	/* a resolved subPath (volume.c's bind) replaces volume path + subPath */
+	const char *extra = "  volumes:\n"
+			    "  - name: data\n"
+			    "    emptyDir: {}\n";
+	struct spec_pod *pod = pod1("    volumeMounts:\n"
+				    "    - {name: data, mountPath: /whole}\n"
+				    "    - {name: data, mountPath: /part, subPath: a/b, readOnly: true}\n",
+				    extra);
+	CHECK(pod != NULL);
+	if (!pod)
+		return;
+	const char *vols[] = {"/var/pods/u/vol/data", NULL};
+	char *srcs[] = {NULL, "/run/podfs/x/subpaths/u/app/1", NULL};
+	struct oci_pod op = opod;
+	op.mount_sources = srcs;
+	int rc;
+	char *err;
+	json_t *c = config_of(&op, pod, &img_default, vols, &rc, &err);
+	CHECK(rc == 0);
+	CHECK_STREQ(jstr(find_mount(c, "/whole"), "source"), "/var/pods/u/vol/data");
+	CHECK_STREQ(jstr(find_mount(c, "/part"), "source"), "/run/podfs/x/subpaths/u/app/1");
+	CHECK(jarr_has(jget(find_mount(c, "/part"), "options"), "ro"));
+	json_decref(c);
+	free(err);
+	spec_pod_free(pod);
+}
+
+TEST(env_more_field_refs)
+{
+	/* serviceAccountName as given; hostIPs like hostIP; with no facts the
+	 * spec's values, and "" for what only the node knows */
+	struct spec_pod *pod =
+	    pod1("    env:\n"
+		 "    - {name: SA, valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}}\n"
+		 "    - {name: HOST_IPS, valueFrom: {fieldRef: {fieldPath: status.hostIPs}}}\n"
+		 "    - {name: NODE, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}\n"
+		 "    - {name: UID, valueFrom: {fieldRef: {fieldPath: metadata.uid}}}\n"
+		 "    - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}\n"
+		 "    - {name: NOTE, valueFrom: {fieldRef: {fieldPath: \"metadata.annotations['note']\"}}}\n"
+		 "    - {name: AFTER, value: \"[$(SA)|$(HOST_IPS)|$(POD_IP)]\"}\n",
+		 "  serviceAccountName: builder\n  nodeName: spec-node\n");
+	CHECK(pod != NULL);
+	if (!pod)
+		return;
+	char **env = NULL, *err = NULL;
+	struct oci_facts f = facts;
+	f.service_account = NULL;
+	f.node_name = NULL;
+	CHECK(oci_container_env(pod, &pod->containers[0], NULL, &f, &env, &err) == 0);
+	CHECK_STREQ(env_val(env, "SA"), "builder");
+	CHECK_STREQ(env_val(env, "HOST_IPS"), "192.168.1.10");
+	CHECK_STREQ(env_val(env, "NODE"), "spec-node");
+	/* values from valueFrom are expanded into later values as they are */
+	CHECK_STREQ(env_val(env, "AFTER"), "[builder|192.168.1.10|10.88.0.5]");
+	oci_strv_free(env);
+	CHECK(oci_container_env(pod, &pod->containers[0], NULL, NULL, &env, &err) == 0);
+	CHECK_STREQ(env_val(env, "UID"), "1234-abcd");
+	CHECK_STREQ(env_val(env, "HOST_IPS"), "");
+	CHECK_STREQ(env_val(env, "POD_IP"), "");
+	CHECK_STREQ(env_val(env, "NOTE"), "$(FOO) stays");
+	oci_strv_free(env);
+	free(err);
+	spec_pod_free(pod);
+}
+
 TEST(rlimit_not_above_hard_limit)
 {
 	struct rlimit rl;
@@ -1644,6 +1780,10 @@ int main(void)
 	RUN(cgroup_cpu_limit_and_memory);
 	RUN(cgroup_cpu_request_only);
 	RUN(cgroup_none_and_minimums);
+	RUN(cgroup_zero_limits_and_swap);
+	RUN(oom_score_adj_in_process);
+	RUN(mounts_subpath_sources);
+	RUN(env_more_field_refs);
 	RUN(rlimit_not_above_hard_limit);
 	RUN(app_namespaces_by_path_no_hostname);
 	RUN(app_shared_pid_and_host_network);
