@@ -4,6 +4,7 @@
  * Rendering happens when state changes, so reads are served from memory;
  * a changed rendering is announced to watchers. */
 #include "backend/pod.h"
+#include "backend/static.h"
 #include "backend/quantity.h"
 #include "backend/util.h"
 
@@ -233,6 +234,19 @@ static json_t *pod_status_json(struct backend *b, const struct pod *p)
 		json_object_set_new(o, "message", json_string(p->message));
 	if (p->apply_error)
 		json_object_set_new(o, "lastApplyError", json_string(p->apply_error));
+	if (p->static_src) {
+		/* where a static pod comes from: podfs's field, and the
+		 * annotations the kubelet gives it */
+		char hash[33], seen[64];
+		static_config_hash(b, p, hash);
+		status_timefmt(&p->spec_mtime, seen, sizeof(seen));
+		json_object_set_new(o, "source", json_string(p->static_src));
+		json_object_set_new(o, "annotations",
+				    json_pack("{s:s,s:s,s:s,s:s}", "kubernetes.io/config.hash", hash,
+					      "kubernetes.io/config.mirror", hash,
+					      "kubernetes.io/config.seen", seen,
+					      "kubernetes.io/config.source", "file"));
+	}
 	if (!p->spec)
 		return o;
 	json_object_set_new(o, "conditions", conditions_json(p));
@@ -588,12 +602,16 @@ void status_render_node(struct backend *b)
 	qty_format_bytes(b->node_memory, mem, sizeof(mem));
 	qty_format_milli(req_cpu, rcpu, sizeof(rcpu));
 	qty_format_bytes(req_mem, rmem, sizeof(rmem));
-	char *node = xasprintf("name: %s\n"
+	struct strbuf nsb;
+	sb_init(&nsb);
+	sb_printf(&nsb, "name: %s\n"
 			       "capacity:\n  cpu: %s\n  memory: %s\n  pods: \"110\"\n"
 			       "allocatable:\n  cpu: %s\n  memory: %s\n  pods: \"110\"\n"
 			       "requested:\n  cpu: %s\n  memory: %s\n"
 			       "pods: %zu\n",
 			       b->node_name, cpu, mem, cpu, mem, rcpu, rmem, b->npods);
+	static_node_text(b, &nsb);
+	char *node = sb_steal(&nsb);
 	if (replace(&b->r_node, node)) {
 		b->r_node_mtime = now;
 		if (b->change_cb)

@@ -182,7 +182,8 @@ static int fill_attr(const struct node *n, struct stat *st)
 	int r = backend_stat(G.b, n->pod, n->container, n->file, &len, &mt);
 	if (r < 0)
 		return r;
-	st->st_mode = S_IFREG | (n->file == BF_SPEC ? 0644 : 0444);
+	bool rw = n->file == BF_SPEC && backend_spec_writable(G.b, n->pod, false) == 0;
+	st->st_mode = S_IFREG | (rw ? 0644 : 0444);
 	st->st_nlink = 1;
 	st->st_size = (off_t)len;
 	st->st_blocks = (len + 511) / 512;
@@ -238,10 +239,19 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			if (!strcmp(name, top_files[i].name))
 				n = get_node(N_TOP_FILE, NULL, NULL, top_files[i].file);
 		break;
-	case N_PODS:
-		if (backend_pod_exists(G.b, name))
+	case N_PODS: {
+		/* the announcer's mkdir/rmdir of a pod that came or went
+		 * without one (static pods): make the kernel let it through */
+		char op = 0;
+		if (from_announcer(req)) {
+			char *path = xasprintf("pods/%s", name);
+			op = notify_dir_op(G.nt, path);
+			free(path);
+		}
+		if (op == 'r' || (op != 'd' && backend_pod_exists(G.b, name)))
 			n = get_node(N_POD, name, NULL, 0);
 		break;
+	}
 	case N_POD:
 		if (!strcmp(name, "containers"))
 			n = get_node(N_CONTAINERS, p->pod, NULL, 0);
@@ -485,6 +495,12 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (!may_write(req)) {
 			free(h);
 			fuse_reply_err(req, EACCES);
+			return;
+		}
+		int w = backend_spec_writable(G.b, n->pod, true);
+		if (w < 0) { /* a static pod: its manifest file decides */
+			free(h);
+			fuse_reply_err(req, -w);
 			return;
 		}
 		h->kind = H_SPEC;
@@ -733,6 +749,11 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 			fuse_reply_err(req, EACCES);
 			return;
 		}
+		int w = backend_spec_writable(G.b, p->pod, true);
+		if (w < 0) {
+			fuse_reply_err(req, -w);
+			return;
+		}
 		struct handle *h = xcalloc(1, sizeof(*h));
 		h->refs = 1;
 		h->fd = -1;
@@ -859,7 +880,6 @@ out:
 	return ret;
 }
 
-struct backend *fs_backend(void);
 struct backend *fs_backend(void)
 {
 	return G.b;
