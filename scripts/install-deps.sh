@@ -10,6 +10,7 @@ PKGS=(
   runc conmon catatonit containernetworking-plugins iproute2 curl
   busybox-static umoci skopeo docker-registry inotify-tools
   clang libclang-rt-14-dev valgrind
+  vim  # tests/t0061-static.sh saves a manifest with vim (rename + backup)
 )
 
 missing=()

@@ -202,10 +202,12 @@ check "kill -9 podfs during a deletion; containers exit while it is down" t_kill
 DOWN_AT=$(date +%s)
 sleep 1
 
+# (started here, not in a check's subshell, so PODFS_PID stays the mount's)
+podfs_start --backoff-scale 0.1
+# at once, before any new probe could count much
+c0 ready-fail '["probes"]["readiness"]["consecutiveFailures"]' >"$T/ready-after" 2>/dev/null
 t_restart() {
-  podfs_start --backoff-scale 0.1 || return 1
-  # at once, before any new probe could count much
-  c0 ready-fail '["probes"]["readiness"]["consecutiveFailures"]' >"$T/ready-after"
+  mountpoint -q "$MNT" || return 1
   for p in $RUNS crash-1 crash-2 crash-3 live-fail ready-fail exit-down never-down with-init; do
     [ -d "$MNT/pods/$p" ] || { echo "$p missing"; return 1; }
   done

@@ -220,34 +220,35 @@ t_name_conflict() {
 }
 check "a file whose NAME-NODENAME is a pod made in the tree waits until the name is free" t_name_conflict
 
+W_BEFORE=$(cid "web-$NODE"); D_BEFORE=$(cid "db-$NODE")
+# (podfs is killed and started here, between checks: a check runs in a
+# subshell, and PODFS_PID must stay the mount's process)
+podfs_kill9
+rm "$M/cache.yaml"                    # removed while podfs was down
+manifest db changed >"$M/db.yaml"     # changed while down
+manifest late >"$M/late.yaml"         # added while down
+start
 t_restart_reconcile() {
-  local w d
-  w=$(cid "web-$NODE"); d=$(cid "db-$NODE")
-  podfs_kill9
-  rm "$M/cache.yaml"                    # removed while podfs was down
-  manifest db changed >"$M/db.yaml"     # changed while down
-  manifest late >"$M/late.yaml"         # added while down
-  start || return 1
+  mountpoint -q "$MNT" || return 1
   [ ! -e "$MNT/pods/cache-$NODE" ] || wait_for 20 gone "cache-$NODE" || return 1
-  [ -d "$MNT/pods/late-$NODE" ] && [ "$(cid "web-$NODE")" = "$w" ] &&
-  wait_for 20 file_has "$MNT/pods/db-$NODE/logs" "hello changed" && [ "$(cid "db-$NODE")" != "$d" ] &&
+  [ -d "$MNT/pods/late-$NODE" ] && [ "$(cid "web-$NODE")" = "$W_BEFORE" ] &&
+  wait_for 20 file_has "$MNT/pods/db-$NODE/logs" "hello changed" && [ "$(cid "db-$NODE")" != "$D_BEFORE" ] &&
   wait_for 30 phase_is "late-$NODE" Running && phase_is "web-$NODE" Running &&
   [ -z "$(ls "$STATE/pods" | grep '^cache-')" ]
 }
 check "after podfs restarts: removed file -> pod deleted, changed -> replaced, new -> created, same -> untouched" t_restart_reconcile
 
+# the directory becomes a symlink, switched later to another directory: no
+# inotify event on the watched one, so only the periodic rescan can see it
+mkdir -p "$T/m2"
+cp "$M"/*.yaml "$T/m2/"; manifest rescanned >"$T/m2/rescanned.yaml"
+podfs_kill9
+mv "$M" "$T/m1" && ln -s "$T/m1" "$M"
+start
 t_rescan() {
-  # the directory is a symlink switched to another directory: no inotify
-  # event on the watched one, so only the periodic rescan can see it
-  mkdir -p "$T/m2"
-  cp "$M"/*.yaml "$T/m2/" && manifest rescanned >"$T/m2/rescanned.yaml"
-  podfs_kill9
-  mv "$M" "$T/m1" && ln -s "$T/m1" "$M"
-  start || return 1
   wait_for 20 phase_is "web-$NODE" Running || return 1
   local t0; t0=$(now_ms)
   ln -sfn "$T/m2" "$T/m.new" && mv -T "$T/m.new" "$M"
-  sleep 3; [ ! -e "$MNT/pods/rescanned-$NODE" ] || { echo "seen before the rescan?"; }
   wait_for 30 test -d "$MNT/pods/rescanned-$NODE" || return 1
   echo "picked up by the rescan after $(( $(now_ms) - t0 )) ms"
   # and the new directory is watched from then on
@@ -264,11 +265,11 @@ t_cleanup_by_files() {
 }
 check "removing every file deletes every static pod: no containers or mounts left" t_cleanup_by_files
 
+manifest orphan >"$M/orphan.yaml"
+wait_for 10 test -d "$MNT/pods/orphan-$NODE" && wait_for 30 phase_is "orphan-$NODE" Running
+podfs_kill9
+podfs_start --backoff-scale 0.1 --node-name "$NODE"
 t_no_manifest_dir() {
-  manifest orphan >"$M/orphan.yaml"
-  wait_for 10 test -d "$MNT/pods/orphan-$NODE" && wait_for 30 phase_is "orphan-$NODE" Running || return 1
-  podfs_kill9
-  podfs_start --backoff-scale 0.1 --node-name "$NODE" || return 1
   wait_for 30 gone "orphan-$NODE" &&
   grep -q "static pod orphan-$NODE: podfs runs without --manifest-dir, so it has no source; deleting it" "$T/podfs.log" &&
   [ -z "$(runc --root "$(run_root)" list -q 2>/dev/null)" ] && ! grep -q "staticPods:" "$MNT/node"
