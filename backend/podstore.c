@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -125,6 +126,17 @@ static void probes_from(json_t *a, struct container *c)
 	}
 }
 
+/* FNV-1a of a manifest: which spec a state.json belongs to. */
+static char *spec_digest(const char *buf, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)buf[i];
+		h *= 1099511628211ULL;
+	}
+	return xasprintf("%016llx-%zu", (unsigned long long)h, len);
+}
+
 int podstore_save_state(struct backend *b, struct pod *p)
 {
 	if (!p->spec)
@@ -181,6 +193,9 @@ int podstore_save_state(struct backend *b, struct pod *p)
 		json_object_set_new(root, "reason", json_string(p->reason));
 	if (p->message)
 		json_object_set_new(root, "message", json_string(p->message));
+	char *dg = spec_digest(p->spec_yaml, p->spec_len);
+	json_object_set_new(root, "spec", json_string(dg));
+	free(dg);
 	char *text = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	if (p->saved_state && !strcmp(p->saved_state, text)) {
@@ -321,6 +336,19 @@ int podstore_load(struct backend *b, const char *name, struct pod **out, char **
 				e->count = 1;
 				p->events_mtime = e->when;
 			}
+			/* spec.yaml is stored before a replacement starts: a state
+			 * of another spec means podfs died while replacing; the
+			 * new spec waits again for the old containers to stop */
+			const char *sdg = json_string_value(json_object_get(root, "spec"));
+			char *dg = spec_digest(yaml, ylen);
+			struct diag_list errs = {0};
+			if (sdg && strcmp(sdg, dg) &&
+			    spec_parse(yaml, ylen, &p->pending, &errs) == 0) {
+				p->pending_yaml = xstrndup(yaml, ylen);
+				p->pending_len = ylen;
+			}
+			diag_list_free(&errs);
+			free(dg);
 			json_decref(root);
 		}
 	}

@@ -95,6 +95,48 @@ t_second_refused() {
 }
 check "a second podfs on the same state dir is refused with a message naming the first" t_second_refused
 
+# a replacement under way when podfs dies: the old containers must not be
+# adopted as the new spec's
+repl() { # repl VERSION
+  cat <<YAML
+apiVersion: v1
+kind: Pod
+spec:
+  terminationGracePeriodSeconds: 10
+  volumes:
+  - name: d
+    hostPath:
+      path: $T/data
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo version \$0; while true; do sleep 0.2; done", "repl-$1"]
+    volumeMounts:
+    - name: d
+      mountPath: /d
+    lifecycle:
+      preStop:
+        exec:
+          command: ["sh", "-c", "touch /d/repl.prestop; sleep 5"]
+YAML
+}
+mkdir "$MNT/pods/repl" && repl one >"$MNT/pods/repl/spec.yaml"
+wait_for 30 phase_is repl Running
+R0=$(cid repl 2>/dev/null)
+repl two >"$MNT/pods/repl/spec.yaml"
+wait_for 20 test -f "$T/data/repl.prestop"
+podfs_kill9
+restart
+t_replace_across_kill() {
+  [ -n "$R0" ] && wait_for 30 file_has "$MNT/pods/repl/logs" "version repl-two" &&
+  [ "$(cid repl)" != "$R0" ] && wait_for 20 phase_is repl Running &&
+  [ -z "$(pgrep -f "repl-one\$")" ] && [ "$(pgrep -fc "repl-two\$")" = 1 ] &&
+  grep -q "Normal  Replaced manifest changed; pod recreated" "$MNT/pods/repl/events" ||
+    { echo "R0=$R0 now=$(cid repl)"; cat "$MNT/pods/repl/logs" "$MNT/pods/repl/events"; pgrep -fa "repl-"; return 1; }
+}
+check "podfs killed while replacing a pod: the next one finishes the replacement" t_replace_across_kill
+rmdir "$MNT/pods/repl"
+
 podfs_kill9
 restart --stop-pods-on-exit
 wait_for 10 phase_is web Running
@@ -112,7 +154,8 @@ check "--stop-pods-on-exit and SIGTERM: preStop, TERM, every container and sandb
 
 restart
 t_start_after_stop() {
-  wait_for 30 phase_is web Running && [ "$(cid web)" != "$W0" ] && [ "$(restarts web)" = 1 ] &&
+  wait_for 30 bash -c "grep -q 'restartCount: 1' '$MNT/pods/web/status'" && wait_for 30 phase_is web Running &&
+  [ "$(cid web)" != "$W0" ] && [ "$(restarts web)" = 1 ] &&
   [ "$(st web 'd["containerStatuses"][0]["lastState"]["terminated"]["exitCode"]')" = 0 ] &&
   grep -q "Normal  Shutdown podfs is shutting down (--stop-pods-on-exit)" "$MNT/pods/web/events" &&
   phase_is job Succeeded && [ "$(restarts job)" = 0 ] && [ "$(running)" = 2 ]
@@ -126,7 +169,7 @@ fusermount3 -u "$MNT"; podfs_gone 30; EXITED=$?
 t_stop_on_unmount() { [ "$EXITED" = 0 ] && [ "$(running)" = 0 ] && [ -z "$(pgrep -f "conmon.*$STATE")" ]; }
 check "--stop-pods-on-exit and fusermount3 -u: the same" t_stop_on_unmount
 restart
-t_again() { wait_for 30 phase_is web Running && [ "$(restarts web)" = 2 ]; }
+t_again() { wait_for 30 bash -c "[ \"\$(cat '$MNT/pods/web/phase')\" = Running ] && grep -q 'restartCount: 2' '$MNT/pods/web/status'"; }
 check "... and they start again" t_again
 
 finish
