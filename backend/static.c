@@ -23,8 +23,8 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 
-#define QUIET_MS       300 /* events settle this long before a scan */
-#define QUIET_MAX_MS   2000 /* ... but a steady stream waits no longer */
+#define QUIET_MS	300  /* events settle this long before a scan */
+#define QUIET_MAX_MS	2000 /* ... but a steady stream waits no longer */
 #define GONE_CONFIRM_MS 1000 /* a missing file must stay missing this long */
 
 struct static_err {
@@ -66,9 +66,9 @@ static bool has_suffix(const char *s, const char *suf)
 bool static_ignored_name(const char *name)
 {
 	static const char *const suffixes[] = {
-		"~",	    ".swp",	 ".swo",       ".swx",	   ".bak",     ".tmp",
-		".orig",    ".rej",	 ".save",      ".dpkg-new", ".dpkg-old", ".dpkg-dist",
-		".dpkg-tmp", ".dpkg-bak", ".rpmnew",   ".rpmsave", NULL};
+	    "~",	 ".swp",      ".swo",	 ".swx",      ".bak",	   ".tmp",
+	    ".orig",	 ".rej",      ".save",	 ".dpkg-new", ".dpkg-old", ".dpkg-dist",
+	    ".dpkg-tmp", ".dpkg-bak", ".rpmnew", ".rpmsave",  NULL};
 	if (!*name || name[0] == '.' || name[0] == '#' || !strcmp(name, "4913"))
 		return true;
 	for (size_t i = 0; suffixes[i]; i++)
@@ -146,9 +146,10 @@ static void entry_load(struct static_dir *s, struct entry *e)
 		e->err = xasprintf("%s: invalid pod: name is needed for the pod (metadata.name)",
 				   e->path);
 	} else if (!(e->pod = static_pod_name(e->spec->name, s->b->node_name))) {
-		e->err = xasprintf("%s: metadata.name: static pod name \"%s-%s\" (the name, '-' and "
-				   "the node name) must be a DNS-1123 label of at most 63 characters",
-				   e->path, e->spec->name, s->b->node_name);
+		e->err =
+		    xasprintf("%s: metadata.name: static pod name \"%s-%s\" (the name, '-' and "
+			      "the node name) must be a DNS-1123 label of at most 63 characters",
+			      e->path, e->spec->name, s->b->node_name);
 	}
 	diag_list_free(&errs);
 	if (e->err) {
@@ -174,10 +175,10 @@ static int watch_dir(struct static_dir *s, char **err)
 		return 0;
 	if (s->wd >= 0)
 		inotify_rm_watch(s->ino_fd, s->wd);
-	s->wd = inotify_add_watch(s->ino_fd, s->dir,
-				  IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
-					  IN_CREATE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF |
-					  IN_ONLYDIR);
+	s->wd =
+	    inotify_add_watch(s->ino_fd, s->dir,
+			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE |
+				  IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	return 0;
@@ -220,7 +221,8 @@ static struct pod *apply_entry(struct static_dir *s, struct entry *e)
 	if (!p) {
 		if (podstore_save_source(b, e->pod, e->path) < 0 ||
 		    podstore_save_spec(b, e->pod, e->buf, e->len, &err) < 0) {
-			e->err = xasprintf("%s: store the pod: %s", e->path, err ? err : "I/O error");
+			e->err =
+			    xasprintf("%s: store the pod: %s", e->path, err ? err : "I/O error");
 			free(err);
 			podstore_remove(b, e->pod);
 			return NULL;
@@ -275,7 +277,8 @@ static void set_errors(struct static_dir *s, struct entry *ents, size_t n)
 			continue;
 		bool known = false;
 		for (size_t k = 0; k < s->nerrs; k++)
-			if (!strcmp(s->errs[k].file, ents[i].name) && !strcmp(s->errs[k].msg, ents[i].err))
+			if (!strcmp(s->errs[k].file, ents[i].name) &&
+			    !strcmp(s->errs[k].msg, ents[i].err))
 				known = true;
 		if (!known) /* said once, not every 20 s */
 			fprintf(stderr, "podfs: could not process manifest file %s, skipped:\n%s\n",
@@ -355,9 +358,10 @@ static void scan(struct static_dir *s, bool initial)
 		if (!e->err) {
 			for (size_t k = 0; k < i; k++)
 				if (ents[k].pod && !strcmp(ents[k].pod, e->pod) && !ents[k].err) {
-					e->err = xasprintf("%s: static pod %s is already defined by %s; "
-							   "this file is skipped",
-							   e->path, e->pod, ents[k].path);
+					e->err =
+					    xasprintf("%s: static pod %s is already defined by %s; "
+						      "this file is skipped",
+						      e->path, e->pod, ents[k].path);
 					break;
 				}
 		}

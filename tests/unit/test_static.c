@@ -7,9 +7,9 @@
 
 TEST(manifests_read)
 {
-	static const char *const yes[] = {"web.yaml", "web.yml", "web.json", "web", "a",
-					  "web.yaml.txt", "backup.yaml", "swp.yaml", "4914",
-					  "web~.yaml", "tmp", NULL};
+	static const char *const yes[] = {"web.yaml", "web.yml",      "web.json",    "web",
+					  "a",	      "web.yaml.txt", "backup.yaml", "swp.yaml",
+					  "4914",     "web~.yaml",    "tmp",	     NULL};
 	for (size_t i = 0; yes[i]; i++) {
 		CHECK(!static_ignored_name(yes[i]));
 		if (static_ignored_name(yes[i]))
@@ -19,13 +19,27 @@ TEST(manifests_read)
 
 TEST(leftovers_ignored)
 {
-	static const char *const no[] = {".web.yaml",	  ".web.yaml.swp", ".web.yaml.swo",
-					 "web.yaml~",	  "web.yaml.swp",  "web.yaml.bak",
-					 "web.yaml.tmp",  "#web.yaml#",	   "web.yaml.orig",
-					 "web.yaml.rej",  "web.yaml.save", "web.yaml.dpkg-old",
-					 "web.yaml.dpkg-new", "web.yaml.dpkg-dist", "web.yaml.rpmnew",
-					 "web.yaml.rpmsave", "web.yaml.ucf-dist", "4913",
-					 ".",		  "..",		   "",
+	static const char *const no[] = {".web.yaml",
+					 ".web.yaml.swp",
+					 ".web.yaml.swo",
+					 "web.yaml~",
+					 "web.yaml.swp",
+					 "web.yaml.bak",
+					 "web.yaml.tmp",
+					 "#web.yaml#",
+					 "web.yaml.orig",
+					 "web.yaml.rej",
+					 "web.yaml.save",
+					 "web.yaml.dpkg-old",
+					 "web.yaml.dpkg-new",
+					 "web.yaml.dpkg-dist",
+					 "web.yaml.rpmnew",
+					 "web.yaml.rpmsave",
+					 "web.yaml.ucf-dist",
+					 "4913",
+					 ".",
+					 "..",
+					 "",
 					 NULL};
 	for (size_t i = 0; no[i]; i++) {
 		CHECK(static_ignored_name(no[i]));
