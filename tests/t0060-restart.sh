@@ -200,7 +200,29 @@ t_kill_during_work() {
 check "kill -9 podfs during a deletion; containers exit while it is down" t_kill_during_work
 [ -f "$T/snapshot" ] && . "$T/snapshot"
 DOWN_AT=$(date +%s)
-sleep 1
+
+# a container podfs started but never recorded (as if killed between runc
+# create and writing state.json): a bundle in STATE/containers, running
+# under podfs's runc root, that no pod names
+ORPHAN=0123456789abcdef0123456789abcdef
+make_orphan() {
+  local b=$STATE/containers/$ORPHAN r=$T/orphan-rootfs
+  mkdir -p "$b" "$r/bin" "$r/proc" "$r/dev" "$r/sys" &&
+  cp "$(command -v busybox)" "$r/bin/busybox" && ln -sf busybox "$r/bin/sh" &&
+  ( cd "$b" && runc spec ) &&
+  python3 - "$b/config.json" "$r" <<'PY' &&
+import json, sys
+p, r = sys.argv[1], sys.argv[2]
+c = json.load(open(p))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["/bin/busybox", "sleep", "3600"]
+c["root"] = {"path": r, "readonly": True}
+json.dump(c, open(p, "w"))
+PY
+  runc --root "$(run_root)" run -d --bundle "$b" "$ORPHAN" </dev/null >/dev/null 2>&1 &&
+  runc --root "$(run_root)" list -q | grep -q "$ORPHAN"
+}
+make_orphan || echo "# could not make the orphan container"
 
 # (started here, not in a check's subshell, so PODFS_PID stays the mount's)
 podfs_start --backoff-scale 0.1
@@ -214,6 +236,13 @@ t_restart() {
   [ "$(ls "$MNT/pods" | grep -vc '^deleting$')" = 19 ]
 }
 check "started again on the same state dir: every pod is there" t_restart
+
+t_orphan_removed() {
+  ! runc --root "$(run_root)" list -q | grep -q "$ORPHAN" && [ ! -e "$STATE/containers/$ORPHAN" ] &&
+  grep -q "podfs: removing container $ORPHAN, which no pod knows of" "$T/podfs.log" &&
+  [ -z "$(pgrep -f 'busybox sleep 3600')" ]
+}
+check "a container no pod knows of (started, never recorded) is removed at start" t_orphan_removed
 
 t_same_state() {
   for p in $RUNS with-init ready-fail; do
