@@ -6,6 +6,7 @@
 #include "backend/pod.h"
 #include "backend/probe.h"
 #include "backend/spec.h"
+#include "backend/static.h"
 #include "backend/util.h"
 #include "backend/yamltree.h"
 
@@ -62,6 +63,36 @@ int backend_validate_file(const char *file, char **json, char **errors)
 	r = backend_validate_buf(file, buf, len, json, errors);
 	free(buf);
 	return r;
+}
+
+int backend_lock_state(const char *state_dir, char **err)
+{
+	int r = util_mkdir_p(state_dir, 0700);
+	if (r < 0) {
+		*err = xasprintf("create state dir %s: %s", state_dir, strerror(-r));
+		return r;
+	}
+	char *lock = xasprintf("%s/lock", state_dir);
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = -errno;
+		*err = xasprintf("open %s: %s", lock, strerror(errno));
+	} else if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		char holder[32] = "";
+		ssize_t n = pread(fd, holder, sizeof(holder) - 1, 0);
+		holder[n > 0 ? n : 0] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
+		*err = xasprintf("state dir %s is in use by another podfs%s%s%s (it holds %s); "
+				 "one state dir serves one podfs: unmount that one first or use "
+				 "another --state-dir",
+				 state_dir, *holder ? " (pid " : "", holder, *holder ? ")" : "",
+				 lock);
+		close(fd);
+		fd = -1;
+	}
+	free(lock);
+	return fd < 0 ? r : fd;
 }
 
 /* /run/podfs/<first 12 hex of sha256(state dir)>: per state dir, on tmpfs,
@@ -154,18 +185,19 @@ int backend_open(const struct backend_opts *opts, struct backend **out, char **e
 		b->node_name = xstrdup(hn);
 	}
 	/* one podfs per state dir */
-	char *lock = xasprintf("%s/lock", b->state_dir);
-	int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lfd < 0 || flock(lfd, LOCK_EX | LOCK_NB) < 0) {
-		r = -EBUSY;
-		*err = xasprintf("state dir %s is in use by another podfs (lock %s held)",
-				 b->state_dir, lock);
-		free(lock);
-		if (lfd >= 0)
-			close(lfd);
+	int lfd = opts->lock_fd > 0 ? opts->lock_fd : backend_lock_state(b->state_dir, err);
+	if (lfd < 0) {
+		r = lfd;
 		goto fail;
 	}
-	free(lock); /* lfd stays open (and locked) for the process's life */
+	/* lfd stays open (and locked) for the process's life; it names us */
+	if (ftruncate(lfd, 0) == 0) {
+		char pid[32];
+		int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+		if (pwrite(lfd, pid, (size_t)n, 0) < 0) {
+			/* only informative */
+		}
+	}
 	char *run = run_dir_for(b->state_dir);
 	r = rt_init(&b->rt, run, err);
 	free(run);
@@ -200,9 +232,13 @@ int backend_open(const struct backend_opts *opts, struct backend **out, char **e
 	b->pool = probe_pool_start(4);
 	pthread_mutex_lock(&b->lock);
 	r = pod_load_all(b, err);
+	if (r == 0 && !opts->manifest_dir)
+		static_forget_all(b); /* their source is gone, as for the kubelet */
 	status_render_node(b);
 	pthread_mutex_unlock(&b->lock);
 	if (r < 0)
+		goto fail;
+	if (opts->manifest_dir && (r = static_start(b, opts->manifest_dir, &b->statics, err)) < 0)
 		goto fail;
 	*out = b;
 	return 0;
@@ -233,11 +269,31 @@ void backend_close(struct backend *b, bool stop_pods)
 {
 	if (!b)
 		return;
+	static_stop(b->statics); /* no static pod comes or goes from here on */
+	b->statics = NULL;
 	if (stop_pods && b->thread) {
-		char **names = backend_pod_names(b);
-		for (size_t i = 0; names && names[i]; i++)
-			backend_pod_delete(b, names[i]);
-		backend_free_names(names);
+		/* as a node shutdown: every pod stops, nothing restarts; the
+		 * supervisor marks each one shut_down (deletions finish) */
+		pthread_mutex_lock(&b->lock);
+		b->shutting_down = true;
+		for (size_t i = 0; i < b->npods; i++) {
+			b->pods[i]->dirty = true;
+			if (b->pods[i]->spec)
+				pod_event(b, b->pods[i], false, "Shutdown", NULL,
+					  "podfs is shutting down (--stop-pods-on-exit): stopping "
+					  "the pod; it starts again with the next podfs");
+		}
+		pod_wake(b);
+		for (;;) {
+			bool done = true;
+			for (size_t i = 0; i < b->npods; i++)
+				if (!b->pods[i]->shut_down)
+					done = false;
+			if (done)
+				break;
+			pthread_cond_wait(&b->cond, &b->lock);
+		}
+		pthread_mutex_unlock(&b->lock);
 	}
 	if (b->thread) {
 		pthread_mutex_lock(&b->lock);
@@ -313,7 +369,7 @@ char **backend_container_names(struct backend *b, const char *pod)
 	return v;
 }
 
-static struct pod *new_pod(struct backend *b, const char *name)
+struct pod *pod_new(struct backend *b, const char *name)
 {
 	struct pod *p = xcalloc(1, sizeof(*p));
 	p->name = xstrdup(name);
@@ -351,7 +407,7 @@ int backend_pod_create(struct backend *b, const char *pod, char **err)
 		pthread_mutex_unlock(&b->lock);
 		return r;
 	}
-	struct pod *p = new_pod(b, pod);
+	struct pod *p = pod_new(b, pod);
 	status_render_pod(b, p);
 	status_render_node(b);
 	status_ps_changed(b);
@@ -367,6 +423,14 @@ int backend_pod_delete(struct backend *b, const char *pod)
 		pthread_mutex_unlock(&b->lock);
 		return -ENOENT;
 	}
+	if (p->static_src && !p->deleting) {
+		pod_event(b, p, true, "FailedDelete", NULL,
+			  "static pod: remove its manifest %s to delete it", p->static_src);
+		pthread_mutex_unlock(&b->lock);
+		return -EPERM;
+	}
+	if (!p->deleting)
+		podstore_mark_deleting(b, p->name);
 	p->deleting = true;
 	p->dirty = true;
 	p->deleters++;
@@ -379,6 +443,8 @@ int backend_pod_delete(struct backend *b, const char *pod)
 	pthread_mutex_unlock(&b->lock);
 	return 0;
 }
+
+static void spec_refuse_static(struct backend *b, struct pod *p);
 
 int backend_pod_apply(struct backend *b, const char *pod, const char *buf, size_t len, char **err)
 {
@@ -402,6 +468,16 @@ int backend_pod_apply(struct backend *b, const char *pod, const char *buf, size_
 		spec_pod_free(spec);
 		free(msg);
 		return -ENOENT;
+	}
+	if (p->static_src) {
+		spec_pod_free(spec);
+		free(msg);
+		spec_refuse_static(b, p);
+		if (err)
+			*err = xasprintf("static pod: spec.yaml is read-only; edit %s instead\n",
+					 p->static_src);
+		pthread_mutex_unlock(&b->lock);
+		return -EROFS;
 	}
 	if (r < 0) {
 		/* refused: the running pod is untouched; say so three ways */
@@ -446,13 +522,23 @@ int backend_pod_apply(struct backend *b, const char *pod, const char *buf, size_
 			free(serr);
 		return -EIO;
 	}
+	pod_apply_parsed(b, p, spec, buf, len);
+	pthread_mutex_unlock(&b->lock);
+	return 0;
+}
+
+/* Act on a manifest already validated and stored: the first spec of a slot
+ * starts the pod, a later one replaces it. Lock held. */
+void pod_apply_parsed(struct backend *b, struct pod *p, struct spec_pod *spec, const char *buf,
+		      size_t len)
+{
 	free(p->apply_error);
 	p->apply_error = NULL;
 	char *yaml = xstrndup(buf, len);
 	if (!p->spec) {
 		pod_install_spec(p, spec, yaml, len);
 		pod_event(b, p, false, "Scheduled", NULL, "Successfully assigned %s/%s to %s",
-			  spec->namespace, pod, b->node_name);
+			  spec->namespace, p->name, b->node_name);
 	} else {
 		spec_pod_free(p->pending);
 		free(p->pending_yaml);
@@ -462,9 +548,26 @@ int backend_pod_apply(struct backend *b, const char *pod, const char *buf, size_
 	}
 	p->dirty = true;
 	status_render_pod(b, p);
-	pthread_mutex_unlock(&b->lock);
 	pod_wake(b);
-	return 0;
+}
+
+/* A write to a static pod's spec.yaml: refused, and the events say where
+ * the pod really comes from. Lock held. */
+static void spec_refuse_static(struct backend *b, struct pod *p)
+{
+	pod_event(b, p, true, "FailedApply", NULL,
+		  "static pod: spec.yaml is read-only; edit %s instead", p->static_src);
+}
+
+int backend_spec_writable(struct backend *b, const char *pod, bool report)
+{
+	pthread_mutex_lock(&b->lock);
+	struct pod *p = pod_find(b, pod);
+	int r = !p ? -ENOENT : p->static_src ? -EROFS : 0;
+	if (r == -EROFS && report)
+		spec_refuse_static(b, p);
+	pthread_mutex_unlock(&b->lock);
+	return r;
 }
 
 static struct container *find_container(struct pod *p, const char *name)

@@ -20,11 +20,18 @@ struct backend_opts {
 	double backoff_scale; /* 1.0 = Kubernetes' 10 s .. 300 s; tests shorten it */
 	const char *pod_cidr;	 /* the pod network's IPv4 range; default 10.88.0.0/16 */
 	const char *cni_bin_dir; /* the CNI plugins; default /usr/lib/cni */
+	const char *manifest_dir; /* static pods, as kubelet's --pod-manifest-path; or NULL */
+	int lock_fd; /* > 0: the state dir's lock, already taken by backend_lock_state */
 };
 
 /* Check a --pod-cidr value (IPv4 a.b.c.d/N, N from 8 to 30, the network
  * address). 0, or -EINVAL with *err for the user. */
 int backend_check_pod_cidr(const char *cidr, char **err);
+
+/* Take the state dir's lock (one podfs per state dir) before mounting, so a
+ * second podfs is refused before it touches the mount point. Returns the
+ * locked descriptor (kept for the process's life) or -errno with *err. */
+int backend_lock_state(const char *state_dir, char **err);
 
 /* The files of the tree, per pod or per container. */
 enum backend_file {
@@ -51,7 +58,10 @@ typedef void (*backend_change_cb)(void *arg, enum backend_change what, const cha
 
 int backend_open(const struct backend_opts *opts, struct backend **out, char **err);
 /* Stop the supervisor; pods keep running (their conmons own them). With
- * STOP_PODS, every pod is deleted gracefully first. */
+ * STOP_PODS, every pod is first stopped gracefully (preStop, grace period)
+ * and its sandbox torn down, as on a node shutdown; specs, logs and
+ * restart counts stay, and the next podfs starts the pods again by their
+ * restart policy. */
 void backend_close(struct backend *b, bool stop_pods);
 void backend_set_change_cb(struct backend *b, backend_change_cb cb, void *arg);
 
@@ -64,12 +74,17 @@ char **backend_container_names(struct backend *b, const char *pod);
 
 /* mkdir pods/NAME: an empty slot. -EEXIST, -EINVAL (not a DNS-1123 label). */
 int backend_pod_create(struct backend *b, const char *pod, char **err);
-/* rmdir: delete gracefully and return when the pod's processes are gone. */
+/* rmdir: delete gracefully and return when the pod's processes are gone.
+ * -EPERM for a static pod (its manifest file decides). */
 int backend_pod_delete(struct backend *b, const char *pod);
 /* Apply a manifest to a pod: validated, stored durably, then acted on.
  * -EINVAL with the errors in *err (the running pod is untouched). */
 int backend_pod_apply(struct backend *b, const char *pod, const char *buf, size_t len,
 		      char **err);
+
+/* May spec.yaml of POD be written? 0, -ENOENT, or -EROFS for a static pod
+ * (with REPORT, an events line then says which file to edit instead). */
+int backend_spec_writable(struct backend *b, const char *pod, bool report);
 
 /* Snapshot of a generated file (or the applied spec) for reading: a copy
  * the caller frees, its size and mtime. -ENOENT if there is no such file. */

@@ -333,6 +333,7 @@ void pod_free(struct pod *p)
 	free(p->r_phase);
 	free(p->r_pskey);
 	free(p->saved_state);
+	free(p->static_src);
 	free(p);
 }
 
@@ -1221,10 +1222,33 @@ static void pod_remove(struct backend *b, struct pod *p)
 		pod_free(p);
 }
 
+/* podfs's clean shutdown (--stop-pods-on-exit): stop as for a deletion,
+ * tear the sandbox down, keep spec, records and logs; nothing restarts
+ * until a podfs starts again. */
+static void sync_shutdown(struct backend *b, struct pod *p)
+{
+	if (p->shut_down)
+		return;
+	if (p->spec && !sync_terminate(b, p)) {
+		status_render_pod(b, p);
+		return;
+	}
+	if (p->jobs > 0)
+		return;
+	p->shut_down = true;
+	podstore_save_state(b, p);
+	status_render_pod(b, p);
+	pthread_cond_broadcast(&b->cond);
+}
+
 static void sync_pod(struct backend *b, struct pod *p)
 {
 	p->dirty = false;
 	p->wake_ms = 0;
+	if (b->shutting_down && !p->deleting) {
+		sync_shutdown(b, p);
+		return;
+	}
 	if (p->deleting || p->pending) {
 		if (p->spec && !sync_terminate(b, p)) {
 			status_render_pod(b, p);
@@ -1542,6 +1566,75 @@ void pod_install_spec(struct pod *p, struct spec_pod *spec, char *yaml, size_t l
 	pod_set_spec(p, spec, yaml, len);
 }
 
+/* After a podfs restart, a running container's probes go on where they
+ * were (results, counts, ready, started from state.json) and are due at
+ * once; without saved state they start over, as after a kubelet restart. */
+static void probes_resume(struct container *c)
+{
+	struct probe_state saved[PK_COUNT];
+	bool loaded = c->probes_loaded, ready = c->ready, started = c->started;
+	memcpy(saved, c->probes, sizeof(saved));
+	for (int k = 0; k < PK_COUNT; k++)
+		c->probes[k].last_failure = NULL;
+	probes_begin(c, false);
+	for (int k = 0; k < PK_COUNT; k++) {
+		struct probe_state *ps = &c->probes[k];
+		if (!loaded || !ps->spec) {
+			free(saved[k].last_failure);
+			continue;
+		}
+		ps->result = saved[k].result;
+		ps->successes = saved[k].successes;
+		ps->failures = saved[k].failures;
+		ps->errors = saved[k].errors;
+		ps->has_last = saved[k].has_last;
+		ps->last_time = saved[k].last_time;
+		ps->last_outcome = saved[k].last_outcome;
+		ps->last_failure = saved[k].last_failure;
+		ps->last_failure_time = saved[k].last_failure_time;
+	}
+	if (loaded) {
+		c->ready = ready;
+		c->started = started;
+	}
+	c->probes_loaded = false;
+}
+
+/* Containers no pod knows of: started by a podfs killed before it could
+ * record them (between runc create and state.json). The kubelet removes
+ * such containers too; left alone they would run twice. Lock held, before
+ * the supervisor runs. */
+static void gc_orphans(struct backend *b)
+{
+	for (size_t i = 0; i < b->npods; i++)
+		if (!b->pods[i]->spec && b->pods[i]->apply_error)
+			return; /* a stored spec this podfs refuses: its containers are unknown */
+	char *dir = xasprintf("%s/containers", b->state_dir);
+	DIR *d = opendir(dir);
+	free(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= 40)
+			continue;
+		bool known = false;
+		for (size_t i = 0; i < b->npods && !known; i++) {
+			struct pod *p = b->pods[i];
+			known = !strcmp(p->infra_cid, de->d_name);
+			for (size_t j = 0; j < p->nc && !known; j++)
+				known = !strcmp(p->c[j].cid, de->d_name) ||
+					!strcmp(p->c[j].term.cid, de->d_name) ||
+					!strcmp(p->c[j].last.cid, de->d_name);
+		}
+		if (known)
+			continue;
+		fprintf(stderr, "podfs: removing container %s, which no pod knows of\n", de->d_name);
+		container_forget(b, de->d_name);
+	}
+	closedir(d);
+}
+
 /* After a podfs restart: what happened to each container while we were
  * away? conmon's exit files say who exited (and with what); runc says who
  * still runs. Lock held. */
@@ -1558,7 +1651,14 @@ static void pod_reconcile(struct backend *b, struct pod *p)
 			continue;
 		int code;
 		if (rt_read_exit(&b->rt, c->cid, &code) == 0) {
+			/* exited while podfs was away: when conmon wrote it */
+			struct stat st;
+			char *ex = xasprintf("%s/%s", b->rt.exit_dir, c->cid);
+			bool have = stat(ex, &st) == 0;
+			free(ex);
 			container_exited(b, p, c, code);
+			if (have)
+				c->term.finished_at = st.st_mtim;
 			continue;
 		}
 		pid_t pid = 0;
@@ -1566,8 +1666,7 @@ static void pod_reconcile(struct backend *b, struct pod *p)
 		if (state && (!strcmp(state, "running") || !strcmp(state, "created"))) {
 			plainlog_watch(b, &c->log);
 			plainlog_pump(&c->log);
-			/* probes start over, as after a kubelet restart */
-			probes_begin(c, false);
+			probes_resume(c);
 		} else {
 			/* gone without a trace: the kubelet's ContainerStatusUnknown */
 			cterm_clear(&c->term);
@@ -1635,6 +1734,7 @@ int pod_load_all(struct backend *b, char **err)
 	}
 	closedir(d);
 	free(dir);
+	gc_orphans(b);
 	return 0;
 }
 

@@ -97,6 +97,7 @@ struct container {
 	bool poststart_pending; /* running, but postStart has not finished */
 	char *kill_message; /* why podfs stopped it (liveness, postStart, ...) */
 	char *kill_reason; /* the terminated reason to report instead of Error */
+	bool probes_loaded; /* probes, ready, started came from state.json */
 };
 
 struct event {
@@ -156,6 +157,10 @@ struct pod {
 	char *saved_state; /* the last state.json written, to skip rewrites */
 	int64_t wake_ms; /* supervisor: sync again at this time (0 = none) */
 	bool dirty; /* supervisor: sync soon */
+	/* static pods (static.c) */
+	char *static_src; /* the manifest file it comes from; NULL: not static */
+	int64_t static_missing_ms; /* monotonic: when its file was first seen gone */
+	bool shut_down; /* stopped for podfs's clean shutdown (--stop-pods-on-exit) */
 };
 
 struct backend {
@@ -183,6 +188,8 @@ struct backend {
 	struct timespec r_ps_mtime, r_node_mtime;
 	int64_t node_milli_cpu, node_memory;
 	struct timespec boot;
+	struct static_dir *statics; /* --manifest-dir, or NULL */
+	bool shutting_down; /* backend_close(b, true): stop every pod, keep its spec */
 };
 
 /* pod.c */
@@ -247,7 +254,18 @@ int podstore_save_spec(struct backend *b, const char *name, const char *buf, siz
 int podstore_save_state(struct backend *b, struct pod *p);
 int podstore_load(struct backend *b, const char *name, struct pod **out, char **err);
 void podstore_remove(struct backend *b, const char *name);
+/* A deletion asked for is durable: STATE/pods/NAME/deleting, so a podfs
+ * killed meanwhile finishes it when it starts again. */
+int podstore_mark_deleting(struct backend *b, const char *name);
 char *podstore_pod_dir(struct backend *b, const char *name);
+
+int podstore_save_source(struct backend *b, const char *name, const char *source);
+
+/* backend.c: the pieces of a create and an apply the static pods share
+ * with the tree (lock held). */
+struct pod *pod_new(struct backend *b, const char *name);
+void pod_apply_parsed(struct backend *b, struct pod *p, struct spec_pod *spec, const char *buf,
+		      size_t len);
 
 int64_t mono_ms(void);
 void realtime_now(struct timespec *ts);

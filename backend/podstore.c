@@ -8,8 +8,10 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 char *podstore_pod_dir(struct backend *b, const char *name)
 {
@@ -26,6 +28,21 @@ int podstore_save_spec(struct backend *b, const char *name, const char *buf, siz
 		r = util_write_atomic(path, buf, len, 0600);
 	if (r < 0 && err)
 		*err = xasprintf("store %s: %s", path, strerror(-r));
+	free(path);
+	free(dir);
+	return r;
+}
+
+/* A static pod's marker: STATE/pods/NAME/source holds the manifest file's
+ * path. Written before its spec, so a pod with a stored spec from a file
+ * is never mistaken for one made through the tree. */
+int podstore_save_source(struct backend *b, const char *name, const char *source)
+{
+	char *dir = podstore_pod_dir(b, name);
+	int r = util_mkdir_p(dir, 0700);
+	char *path = xasprintf("%s/source", dir);
+	if (r == 0)
+		r = util_write_atomic(path, source, strlen(source), 0600);
 	free(path);
 	free(dir);
 	return r;
@@ -69,6 +86,57 @@ static void term_from(json_t *o, struct cterm *t)
 	snprintf(t->cid, sizeof(t->cid), "%s", cid ? cid : "");
 }
 
+static json_t *probes_json(const struct container *c)
+{
+	json_t *a = json_array();
+	for (int k = 0; k < PK_COUNT; k++) {
+		const struct probe_state *ps = &c->probes[k];
+		json_t *o = json_pack("{s:i,s:i,s:i,s:i,s:b,s:o,s:i,s:o}", "result", ps->result,
+				      "successes", ps->successes, "failures", ps->failures, "errors",
+				      ps->errors, "hasLast", ps->has_last, "lastTime",
+				      ts_json(&ps->last_time), "lastOutcome", ps->last_outcome,
+				      "lastFailureTime", ts_json(&ps->last_failure_time));
+		if (ps->last_failure)
+			json_object_set_new(o, "lastFailure", json_string(ps->last_failure));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static void probes_from(json_t *a, struct container *c)
+{
+	size_t k;
+	json_t *o;
+	json_array_foreach(a, k, o)
+	{
+		if (k >= PK_COUNT || !json_is_object(o))
+			break;
+		struct probe_state *ps = &c->probes[k];
+		ps->result = (int)json_integer_value(json_object_get(o, "result"));
+		ps->successes = (int)json_integer_value(json_object_get(o, "successes"));
+		ps->failures = (int)json_integer_value(json_object_get(o, "failures"));
+		ps->errors = (int)json_integer_value(json_object_get(o, "errors"));
+		ps->has_last = json_is_true(json_object_get(o, "hasLast"));
+		ts_from(json_object_get(o, "lastTime"), &ps->last_time);
+		ps->last_outcome = (int)json_integer_value(json_object_get(o, "lastOutcome"));
+		ts_from(json_object_get(o, "lastFailureTime"), &ps->last_failure_time);
+		const char *f = json_string_value(json_object_get(o, "lastFailure"));
+		free(ps->last_failure);
+		ps->last_failure = f ? xstrdup(f) : NULL;
+	}
+}
+
+/* FNV-1a of a manifest: which spec a state.json belongs to. */
+static char *spec_digest(const char *buf, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)buf[i];
+		h *= 1099511628211ULL;
+	}
+	return xasprintf("%016llx-%zu", (unsigned long long)h, len);
+}
+
 int podstore_save_state(struct backend *b, struct pod *p)
 {
 	if (!p->spec)
@@ -99,6 +167,12 @@ int podstore_save_state(struct backend *b, struct pod *p)
 			json_object_set_new(o, "waitingReason", json_string(c->waiting_reason));
 		if (c->waiting_message)
 			json_object_set_new(o, "waitingMessage", json_string(c->waiting_message));
+		if (c->phase == C_RUNNING) {
+			/* so probe results, ready and started survive a podfs restart */
+			json_object_set_new(o, "ready", json_boolean(c->ready));
+			json_object_set_new(o, "started", json_boolean(c->started));
+			json_object_set_new(o, "probes", probes_json(c));
+		}
 		json_array_append_new(cs, o);
 	}
 	json_t *ev = json_array();
@@ -125,6 +199,9 @@ int podstore_save_state(struct backend *b, struct pod *p)
 			json_array_append_new(ips, json_string(*ip));
 		json_object_set_new(root, "podIPs", ips);
 	}
+	char *dg = spec_digest(p->spec_yaml, p->spec_len);
+	json_object_set_new(root, "spec", json_string(dg));
+	free(dg);
 	char *text = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	if (p->saved_state && !strcmp(p->saved_state, text)) {
@@ -145,13 +222,22 @@ int podstore_load(struct backend *b, const char *name, struct pod **out, char **
 {
 	char *dir = podstore_pod_dir(b, name);
 	char *sp = xasprintf("%s/spec.yaml", dir), *st = xasprintf("%s/state.json", dir);
-	free(dir);
 	char *yaml = NULL, *state = NULL;
 	size_t ylen = 0, slen = 0;
 	struct pod *p = xcalloc(1, sizeof(*p));
 	p->name = xstrdup(name);
 	realtime_now(&p->created);
 	util_random_hex(p->uid);
+	char *src = xasprintf("%s/source", dir), *srcbuf = NULL;
+	size_t srclen = 0;
+	if (util_read_file(src, 4096, &srcbuf, &srclen) == 0 && srclen && !memchr(srcbuf, 0, srclen))
+		p->static_src = xstrndup(srcbuf, srclen);
+	free(srcbuf);
+	free(src);
+	/* a deletion under way when podfs went away goes on */
+	char *del = xasprintf("%s/deleting", dir);
+	p->deleting = access(del, F_OK) == 0;
+	free(del);
 	int r = util_read_file(sp, 2 * 1024 * 1024, &yaml, &ylen);
 	struct spec_pod *spec = NULL;
 	if (r == 0) {
@@ -166,6 +252,7 @@ int podstore_load(struct backend *b, const char *name, struct pod **out, char **
 		}
 		diag_list_free(&errs);
 	}
+	free(dir);
 	pod_install_spec(p, spec, yaml, ylen);
 	if (util_read_file(st, 16 * 1024 * 1024, &state, &slen) == 0 && spec) {
 		json_error_t je;
@@ -244,6 +331,14 @@ int podstore_load(struct backend *b, const char *name, struct pod **out, char **
 				if (c->phase == C_RUNNING) {
 					c->started = true;
 					c->ready = !c->init || c->sidecar;
+					json_t *rd = json_object_get(o, "ready");
+					json_t *sd = json_object_get(o, "started");
+					if (json_is_boolean(rd) && json_is_boolean(sd)) {
+						c->ready = json_is_true(rd);
+						c->started = json_is_true(sd);
+						c->probes_loaded = true;
+					}
+					probes_from(json_object_get(o, "probes"), c);
 				}
 			}
 			json_array_foreach(json_object_get(root, "events"), i, o)
@@ -262,6 +357,19 @@ int podstore_load(struct backend *b, const char *name, struct pod **out, char **
 				e->count = 1;
 				p->events_mtime = e->when;
 			}
+			/* spec.yaml is stored before a replacement starts: a state
+			 * of another spec means podfs died while replacing; the
+			 * new spec waits again for the old containers to stop */
+			const char *sdg = json_string_value(json_object_get(root, "spec"));
+			char *dg = spec_digest(yaml, ylen);
+			struct diag_list errs = {0};
+			if (sdg && strcmp(sdg, dg) &&
+			    spec_parse(yaml, ylen, &p->pending, &errs) == 0) {
+				p->pending_yaml = xstrndup(yaml, ylen);
+				p->pending_len = ylen;
+			}
+			diag_list_free(&errs);
+			free(dg);
 			json_decref(root);
 		}
 	}
@@ -272,6 +380,16 @@ int podstore_load(struct backend *b, const char *name, struct pod **out, char **
 	*out = p;
 	(void)err;
 	return 0;
+}
+
+int podstore_mark_deleting(struct backend *b, const char *name)
+{
+	char *dir = podstore_pod_dir(b, name);
+	char *path = xasprintf("%s/deleting", dir);
+	int r = util_write_atomic(path, "", 0, 0600);
+	free(path);
+	free(dir);
+	return r;
 }
 
 void podstore_remove(struct backend *b, const char *name)

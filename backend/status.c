@@ -4,6 +4,7 @@
  * Rendering happens when state changes, so reads are served from memory;
  * a changed rendering is announced to watchers. */
 #include "backend/pod.h"
+#include "backend/static.h"
 #include "backend/quantity.h"
 #include "backend/resources.h"
 #include "backend/util.h"
@@ -215,6 +216,19 @@ static json_t *pod_status_json(struct backend *b, const struct pod *p)
 		json_object_set_new(o, "message", json_string(p->message));
 	if (p->apply_error)
 		json_object_set_new(o, "lastApplyError", json_string(p->apply_error));
+	if (p->static_src) {
+		/* where a static pod comes from: podfs's field, and the
+		 * annotations the kubelet gives it */
+		char hash[33], seen[64];
+		static_config_hash(b, p, hash);
+		status_timefmt(&p->spec_mtime, seen, sizeof(seen));
+		json_object_set_new(o, "source", json_string(p->static_src));
+		json_object_set_new(o, "annotations",
+				    json_pack("{s:s,s:s,s:s,s:s}", "kubernetes.io/config.hash", hash,
+					      "kubernetes.io/config.mirror", hash,
+					      "kubernetes.io/config.seen", seen,
+					      "kubernetes.io/config.source", "file"));
+	}
 	if (!p->spec)
 		return o;
 	json_object_set_new(o, "conditions", conditions_json(p));
@@ -602,7 +616,9 @@ void status_render_node(struct backend *b)
 	yq(rmem, sizeof(rmem), qty_format_bytes(req.memory, q, sizeof(q)));
 	yq(lcpu, sizeof(lcpu), qty_format_milli(lim.cpu_milli, q, sizeof(q)));
 	yq(lmem, sizeof(lmem), qty_format_bytes(lim.memory, q, sizeof(q)));
-	char *node = xasprintf("name: %s\n"
+	struct strbuf nsb;
+	sb_init(&nsb);
+	sb_printf(&nsb, "name: %s\n"
 			       "capacity:\n  cpu: %s\n  memory: %s\n  pods: \"110\"\n"
 			       "allocatable:\n  cpu: %s\n  memory: %s\n  pods: \"110\"\n"
 			       "requested:\n  cpu: %s\n  memory: %s\n  pods: \"%lld\"\n"
@@ -610,6 +626,8 @@ void status_render_node(struct backend *b)
 			       "pods: %zu\n",
 			       b->node_name, cpu, mem, cpu, mem, rcpu, rmem, (long long)admitted,
 			       lcpu, lmem, b->npods);
+	static_node_text(b, &nsb);
+	char *node = sb_steal(&nsb);
 	if (replace(&b->r_node, node)) {
 		b->r_node_mtime = now;
 		if (b->change_cb)

@@ -388,7 +388,8 @@ static int fill_attr(const struct node *n, struct stat *st)
 	 * old as its pod, never 1970 */
 	if (ts_zero(&mt))
 		mt = n->pod ? pod_mtime(n->pod) : G.mounted;
-	st->st_mode = S_IFREG | (n->file == BF_SPEC ? 0644 : 0444);
+	bool rw = n->file == BF_SPEC && backend_spec_writable(G.b, n->pod, false) == 0;
+	st->st_mode = S_IFREG | (rw ? 0644 : 0444);
 	st->st_nlink = 1;
 	st->st_size = (off_t)len;
 	st->st_blocks = (blkcnt_t)((len + 511) / 512);
@@ -494,10 +495,19 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			if (!strcmp(name, top_files[i].name))
 				n = get_node(N_TOP_FILE, NULL, NULL, top_files[i].file);
 		break;
-	case N_PODS:
-		if (backend_pod_exists(G.b, name))
+	case N_PODS: {
+		/* the announcer's mkdir/rmdir of a pod that came or went
+		 * without one (static pods): make the kernel let it through */
+		char op = 0;
+		if (from_announcer(req)) {
+			char *path = xasprintf("pods/%s", name);
+			op = notify_dir_op(G.nt, path);
+			free(path);
+		}
+		if (op == 'r' || (op != 'd' && backend_pod_exists(G.b, name)))
 			n = get_node(N_POD, name, NULL, 0);
 		break;
+	}
 	case N_POD:
 		if (!strcmp(name, "containers"))
 			n = get_node(N_CONTAINERS, p->pod, NULL, 0);
@@ -859,6 +869,12 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			fuse_reply_err(req, EACCES);
 			return;
 		}
+		int w = backend_spec_writable(G.b, n->pod, true);
+		if (w < 0) { /* a static pod: its manifest file decides */
+			free(h);
+			fuse_reply_err(req, -w);
+			return;
+		}
 		h->kind = H_SPEC;
 		h->pod = xstrdup(n->pod);
 		if (!(fi->flags & O_TRUNC)) {
@@ -1139,8 +1155,15 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, 0);
 		return;
 	}
-	if (p->kind == N_POD && !strcmp(name, "spec.yaml"))
+	if (p->kind == N_POD && !strcmp(name, "spec.yaml")) {
+		/* a static pod's spec comes from its file: EROFS */
+		int w = backend_spec_writable(G.b, p->pod, true);
+		if (w < 0) {
+			fuse_reply_err(req, -w);
+			return;
+		}
 		spec_set_unlinked(p->pod, true);
+	}
 	/* files of a pod are generated; removing one (as `rm -r` does before
 	 * the rmdir that deletes the pod) changes nothing, but spec.yaml is
 	 * out of sight until a new one comes */
@@ -1195,6 +1218,11 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	if (p->kind == N_POD && !strcmp(name, "spec.yaml")) {
 		/* a new spec.yaml after an unlink or a rename away, applied on
 		 * close; or O_CREAT racing with such a create: an open */
+		int w = backend_spec_writable(G.b, p->pod, true);
+		if (w < 0) {
+			fuse_reply_err(req, -w);
+			return;
+		}
 		spec_set_unlinked(p->pod, false);
 		struct node *n = get_node(N_POD_FILE, p->pod, NULL, BF_SPEC);
 		struct handle *h = xcalloc(1, sizeof(*h));
@@ -1326,6 +1354,9 @@ static int rename_in_pod(const char *pod, const char *from, const char *to, unsi
 		return -ENAMETOOLONG;
 	if (!from_spec && !to_spec)
 		return scratch_rename(G.scratch, pod, from, to, noreplace, exchange);
+	int w = backend_spec_writable(G.b, pod, true);
+	if (w < 0)
+		return w; /* a static pod's spec comes from its file */
 	bool spec_there = !spec_unlinked(pod);
 	if (from_spec && to_spec)
 		return spec_there ? 0 : -ENOENT;
@@ -1568,7 +1599,6 @@ out:
 	return ret;
 }
 
-struct backend *fs_backend(void);
 struct backend *fs_backend(void)
 {
 	return G.b;

@@ -22,4 +22,7 @@ struct fs_opts {
 int fs_main(const struct fs_opts *opts, int (*open_backend)(void *arg, struct backend **b),
 	    void *arg);
 
+/* The backend fs_main opened (NULL if none), for the shutdown after it. */
+struct backend *fs_backend(void);
+
 #endif

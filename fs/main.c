@@ -4,9 +4,12 @@
 #include "fs/fs.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -17,6 +20,11 @@ static void usage(FILE *f)
 	      "options:\n"
 	      "  --state-dir DIR        specs, logs, images, pod state (default /var/lib/podfs,\n"
 	      "                         or $PODFS_STATE_DIR)\n"
+	      "  --manifest-dir DIR     static pods: every manifest file in DIR runs as pod\n"
+	      "                         NAME-NODENAME (as kubelet's --pod-manifest-path)\n"
+	      "  --stop-pods-on-exit    on unmount, SIGTERM or SIGINT, stop every pod first\n"
+	      "                         (they start again with the next podfs); default:\n"
+	      "                         pods keep running without podfs\n"
 	      "  --node-name NAME       default: the hostname\n"
 	      "  --backoff-scale F      multiply restart back-off times by F (tests; default 1)\n"
 	      "  --pod-cidr CIDR        pod network range for the CNI bridge (default 10.88.0.0/16)\n"
@@ -74,9 +82,26 @@ static int open_backend(void *arg, struct backend **b)
 	return r;
 }
 
+/* An absolute path for P (the daemon changes to / before it opens the
+ * state); malloc'd, or NULL for NULL. */
+static char *absolute(const char *p)
+{
+	if (!p)
+		return NULL;
+	char cwd[PATH_MAX];
+	if (p[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return strdup(p);
+	size_t n = strlen(cwd) + strlen(p) + 2;
+	char *a = malloc(n);
+	if (a)
+		snprintf(a, n, "%s/%s", cwd, p);
+	return a;
+}
+
 int main(int argc, char **argv)
 {
 	struct mount_args ma = {.bo = {.backoff_scale = 1.0}};
+	bool stop_pods = false;
 	ma.bo.state_dir = getenv("PODFS_STATE_DIR");
 	struct fs_opts fo = {0};
 	char **fargv = calloc((size_t)argc + 1, sizeof(char *));
@@ -93,6 +118,11 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--state-dir") && val) {
 			ma.bo.state_dir = val;
 			i++;
+		} else if (!strcmp(a, "--manifest-dir") && val) {
+			ma.bo.manifest_dir = val;
+			i++;
+		} else if (!strcmp(a, "--stop-pods-on-exit")) {
+			stop_pods = true;
 		} else if (!strcmp(a, "--node-name") && val) {
 			ma.bo.node_name = val;
 			i++;
@@ -124,7 +154,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "-o") && val) {
 			fargv[fargc++] = argv[i];
 			fargv[fargc++] = argv[++i];
-		} else if (!strcmp(a, "--manifest-dir") || !strcmp(a, "--registry-mirror") ||
+		} else if (!strcmp(a, "--registry-mirror") ||
 			   !strcmp(a, "--insecure-registry")) {
 			fprintf(stderr, "podfs: %s is not supported yet\n", a);
 			free(fargv);
@@ -155,7 +185,41 @@ int main(int argc, char **argv)
 	fo.mountpoint = argv[i];
 	fo.fuse_argv = fargv;
 	fo.fuse_argc = fargc;
+	char *abs_state = absolute(state), *abs_manifests = absolute(ma.bo.manifest_dir);
+	ma.bo.state_dir = abs_state;
+	ma.bo.manifest_dir = abs_manifests;
+	/* refused before the mount point is touched, while stderr is still
+	 * the user's terminal (the daemon's is /dev/null) */
+	char *err = NULL;
+	int lock = backend_lock_state(abs_state, &err);
+	if (lock < 0) {
+		fprintf(stderr, "podfs: %s\n", err);
+		free(err);
+		free(abs_state);
+		free(abs_manifests);
+		free(fargv);
+		return 1;
+	}
+	ma.bo.lock_fd = lock;
+	struct stat st;
+	int serr = !abs_manifests		    ? 0
+		   : stat(abs_manifests, &st) < 0 ? errno
+		   : !S_ISDIR(st.st_mode)	    ? ENOTDIR
+						    : 0;
+	if (serr) {
+		fprintf(stderr, "podfs: manifest dir %s: %s\n", abs_manifests, strerror(serr));
+		close(lock);
+		free(abs_state);
+		free(abs_manifests);
+		free(fargv);
+		return 1;
+	}
 	int ret = fs_main(&fo, open_backend, &ma);
+	/* unmounted or signalled: the pods run on unless asked otherwise */
+	if (stop_pods && fs_backend())
+		backend_close(fs_backend(), true);
+	free(abs_state);
+	free(abs_manifests);
 	free(fargv);
 	return ret;
 }

@@ -39,6 +39,7 @@ struct notifier {
 	bool stop;
 	int sock; /* to the child */
 	pid_t child;
+	struct item inflight; /* the request the child is doing now */
 };
 
 /* The child: read "OP MOUNTPOINT/PATH" requests, perform them, answer. */
@@ -87,6 +88,7 @@ static void *feeder(void *arg)
 		struct item it = nt->q[0];
 		memmove(nt->q, nt->q + 1, (nt->n - 1) * sizeof(*nt->q));
 		nt->n--;
+		nt->inflight = it;
 		pthread_mutex_unlock(&nt->lock);
 		char *msg = xasprintf("%c%s", (char)it.op, it.path);
 		char ack;
@@ -95,8 +97,9 @@ static void *feeder(void *arg)
 			/* the child is gone: announcements stop, the mount goes on */
 		}
 		free(msg);
-		free(it.path);
 		pthread_mutex_lock(&nt->lock);
+		nt->inflight.path = NULL;
+		free(it.path);
 		if (nt->n == 0 && !nt->stop) {
 			/* let a burst of changes gather, so a file that changes
 			 * many times a second is announced a few times, not each
@@ -191,6 +194,18 @@ void notify_dir_added(struct notifier *nt, const char *path)
 void notify_dir_removed(struct notifier *nt, const char *path)
 {
 	push(nt, path, OP_RMDIR);
+}
+
+char notify_dir_op(struct notifier *nt, const char *path)
+{
+	if (!nt)
+		return 0;
+	pthread_mutex_lock(&nt->lock);
+	char op = 0;
+	if (nt->inflight.path && nt->inflight.op != OP_MODIFY && !strcmp(nt->inflight.path, path))
+		op = nt->inflight.op == OP_MKDIR ? 'd' : 'r';
+	pthread_mutex_unlock(&nt->lock);
+	return op;
 }
 
 bool notify_is_announcer(struct notifier *nt, pid_t tid)

@@ -20,6 +20,10 @@ void notify_stop(struct notifier *n);
 void notify_modified(struct notifier *n, const char *path);
 void notify_dir_added(struct notifier *n, const char *path);
 void notify_dir_removed(struct notifier *n, const char *path);
+/* The directory announcement the helper is making now for PATH: 'd' (a
+ * mkdir: lookups must not find PATH yet, or the kernel answers EEXIST
+ * itself), 'r' (an rmdir: PATH must still be found), or 0. */
+char notify_dir_op(struct notifier *n, const char *path);
 /* Is TID the announcer (its FUSE requests are announcements)? */
 bool notify_is_announcer(struct notifier *n, pid_t tid);
 
