@@ -18,6 +18,9 @@ struct backend_opts {
 	const char *state_dir; /* default /var/lib/podfs */
 	const char *node_name; /* default: the hostname */
 	double backoff_scale; /* 1.0 = Kubernetes' 10 s .. 300 s; tests shorten it */
+	const char **registry_mirrors;	  /* "REG=URL", NULL-terminated; may be NULL */
+	const char **insecure_registries; /* "HOST[:PORT]", NULL-terminated; may be NULL */
+	const char *registry_auth;	  /* credentials file; default STATE/auth.json */
 };
 
 /* The files of the tree, per pod or per container. */
@@ -86,8 +89,8 @@ int backend_validate_file(const char *file, char **json, char **errors);
 int backend_validate_buf(const char *name, const char *buf, size_t len, char **json,
 			 char **errors);
 
-/* `podfs image ...` subcommands against STATE_DIR; print to stdout/stderr
- * and return the process exit status. */
-int backend_image_cmd(const char *state_dir, int argc, char **argv);
+/* `podfs image ...` subcommands against OPTS' state dir (and registry
+ * settings); print to stdout/stderr and return the process exit status. */
+int backend_image_cmd(const struct backend_opts *opts, int argc, char **argv);
 
 #endif

@@ -569,6 +569,7 @@ struct ref_rec {
 	char *key;    /* normalized "name:tag" or "name@digest" */
 	char *digest; /* manifest digest */
 	char *index;  /* digest of the index it was chosen from, or NULL */
+	bool pulled;  /* came from a registry (else from image_import) */
 };
 
 struct refs {
@@ -588,12 +589,14 @@ static void refs_free(struct refs *r)
 	r->n = 0;
 }
 
-static void refs_add(struct refs *r, const char *key, const char *digest, const char *index)
+static void refs_add(struct refs *r, const char *key, const char *digest, const char *index,
+		     bool pulled)
 {
 	r->v = xrealloc(r->v, (r->n + 1) * sizeof(*r->v));
 	r->v[r->n].key = xstrdup(key);
 	r->v[r->n].digest = xstrdup(digest);
 	r->v[r->n].index = index ? xstrdup(index) : NULL;
+	r->v[r->n].pulled = pulled;
 	r->n++;
 }
 
@@ -628,9 +631,10 @@ static int refs_load(struct image_store *st, struct refs *r, char **err)
 	{
 		const char *d = json_string_value(json_object_get(v, "digest"));
 		const char *ix = json_string_value(json_object_get(v, "index"));
+		const char *src = json_string_value(json_object_get(v, "source"));
 		if (!digest_ok(d) || (ix && !digest_ok(ix)))
 			continue;
-		refs_add(r, key, d, ix);
+		refs_add(r, key, d, ix, src && strcmp(src, "pull") == 0);
 	}
 	json_decref(root);
 	if (r->n)
@@ -645,6 +649,7 @@ static int refs_save(struct image_store *st, const struct refs *r, char **err)
 		json_t *v = json_pack("{s:s}", "digest", r->v[i].digest);
 		if (r->v[i].index)
 			json_object_set_new(v, "index", json_string(r->v[i].index));
+		json_object_set_new(v, "source", json_string(r->v[i].pulled ? "pull" : "import"));
 		json_object_set_new(map, r->v[i].key, v);
 	}
 	json_t *root = json_pack("{s:i,s:o}", "version", 1, "refs", map);
@@ -1946,6 +1951,15 @@ struct import {
 	struct jblob jb[MAX_INDEX_DEPTH + 2];
 	size_t njb;
 	struct strv placed_layers; /* diff-id hexes unpacked here, in tmpdir */
+	/* a pull: blobs come from SRC, the top manifest is given */
+	const struct image_source *src;
+	const char *top_buf;
+	size_t top_len;
+	int64_t prog_done, prog_total;
+	int *lock_fds; /* per-blob locks held until the commit */
+	size_t nlocks;
+	bool pulled;
+	struct image_ingest_result *res;
 };
 
 static void import_free(struct import *im)
@@ -1963,6 +1977,153 @@ static void import_free(struct import *im)
 	for (size_t i = 0; i < im->njb; i++)
 		free(im->jb[i].buf);
 	strv_free(&im->placed_layers);
+	for (size_t i = 0; i < im->nlocks; i++)
+		close(im->lock_fds[i]);
+	free(im->lock_fds);
+}
+
+/* ---- blobs from a source (the registry) ---------------------------------- */
+
+/* The verifying writer a source feeds: counts, hashes, and stores into
+ * memory (small JSON blobs) or a file (layers). */
+struct image_sink {
+	struct sha256 h;
+	const char *digest;
+	int64_t size, got;
+	int fd;	   /* file mode, or -1 */
+	char *buf; /* memory mode: SIZE bytes */
+	bool layer;
+	struct import *im;
+};
+
+int image_sink_write(struct image_sink *s, const void *p, size_t n)
+{
+	if ((int64_t)n > s->size - s->got) {
+		s->got = s->size + 1;
+		return -EFBIG;
+	}
+	sha_update(&s->h, p, n);
+	if (s->fd >= 0) {
+		int rc = write_all(s->fd, p, n);
+		if (rc < 0)
+			return rc;
+	} else {
+		memcpy(s->buf + s->got, p, n);
+	}
+	s->got += (int64_t)n;
+	if (s->layer && s->im->src->progress) {
+		s->im->prog_done += (int64_t)n;
+		s->im->src->progress(s->im->src->arg, s->im->prog_done, s->im->prog_total);
+	}
+	return 0;
+}
+
+int64_t image_sink_received(const struct image_sink *s)
+{
+	return s->got;
+}
+
+/* Fetch DIGEST (SIZE bytes) from the source into FD (>= 0) or memory, and
+ * check size and digest. On success a memory fetch leaves the bytes in
+ * *OUT (NUL-terminated). */
+static int source_fetch(struct import *im, enum image_blob_kind kind, const char *digest,
+			int64_t size, const char *mt, int fd, char **out, char **err)
+{
+	struct image_sink s = {.digest = digest, .size = size, .fd = fd, .im = im};
+	s.layer = kind == IMAGE_BLOB_LAYER;
+	if (fd < 0)
+		s.buf = xmalloc((size_t)size + 1);
+	sha_init(&s.h);
+	int rc = im->src->fetch(im->src->arg, kind, digest, size, mt, &s, err);
+	if (rc == 0 && s.got > size)
+		rc = fail(err, -EBADMSG, "blob \"%s\" is larger than the %lld bytes its descriptor says",
+			  digest, (long long)size);
+	else if (rc == 0 && s.got != size)
+		rc = fail(err, -EBADMSG,
+			  "blob \"%s\" is truncated: got %lld bytes, its descriptor says %lld",
+			  digest, (long long)s.got, (long long)size);
+	if (rc == 0) {
+		char got[DIGEST_LEN + 1];
+		sha_final(&s.h, got);
+		if (strcmp(got, digest) != 0)
+			rc = digest_mismatch(err, digest, got);
+	}
+	sha_free(&s.h);
+	if (rc == 0 && fd < 0) {
+		s.buf[size] = '\0';
+		*out = s.buf;
+	} else {
+		free(s.buf);
+	}
+	return rc;
+}
+
+/* A small JSON blob (manifest, index, config), from the layout or the
+ * source, verified. */
+static int im_json(struct import *im, enum image_blob_kind kind, const char *digest, int64_t size,
+		   size_t max, const char *mt, char **buf, size_t *len, char **err)
+{
+	if (!im->src)
+		return blob_read(im->blobdir, digest, size, max, buf, len, err);
+	if (size < 0 || (uint64_t)size > max)
+		return fail(err, -EFBIG, "blob \"%s\": its descriptor says %lld bytes, more than %zu",
+			    digest, (long long)size, max);
+	int rc = source_fetch(im, kind, digest, size, mt, -1, buf, err);
+	if (rc == 0)
+		*len = (size_t)size;
+	return rc;
+}
+
+/* A layer blob into the new file DST, verified; DST is removed on failure. */
+static int im_layer_blob(struct image_store *st, struct import *im, const struct desc *l,
+			 const char *dst, char **err)
+{
+	if (!im->src) {
+		cleanup_free char *from = xasprintf("%s/%s", im->blobdir, l->digest + 7);
+		return blob_copy(from, dst, l->digest, l->size, err);
+	}
+	if ((uint64_t)l->size > st->max_layer_bytes)
+		return fail(err, -EFBIG, "blob \"%s\" is %lld bytes, more than the limit %llu",
+			    l->digest, (long long)l->size, (unsigned long long)st->max_layer_bytes);
+	int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fail(err, -errno, "create \"%s\": %s", dst, strerror(errno));
+	int rc = source_fetch(im, IMAGE_BLOB_LAYER, l->digest, l->size, l->media_type, fd, NULL, err);
+	if (close(fd) < 0 && rc == 0)
+		rc = fail(err, -errno, "write \"%s\": %s", dst, strerror(errno));
+	if (rc < 0)
+		unlink(dst);
+	return rc;
+}
+
+static int str_cmp(const void *a, const void *b);
+
+/* Lock every layer blob of the manifest (sorted, so two pulls sharing
+ * layers cannot deadlock) until the commit: a second pull of the same
+ * layer waits and then finds it in the store. flock() works between
+ * threads too, since each open() is its own lock owner. */
+static int lock_layers(struct image_store *st, struct import *im, char **err)
+{
+	struct strv hex = {0};
+	for (size_t i = 0; i < im->m.nlayers; i++)
+		strv_push(&hex, im->m.layers[i].digest + 7);
+	if (hex.n)
+		qsort(hex.v, hex.n, sizeof(char *), str_cmp);
+	cleanup_free char *dir = xasprintf("%s/locks", st->root);
+	int rc = mkdir_p(dir, 0700);
+	im->lock_fds = xcalloc(hex.n + 1, sizeof(int));
+	for (size_t i = 0; rc == 0 && i < hex.n; i++) {
+		if (i && strcmp(hex.v[i], hex.v[i - 1]) == 0)
+			continue;
+		cleanup_free char *p = xasprintf("%s/%s", dir, hex.v[i]);
+		int fd = flock_open(p, LOCK_EX);
+		if (fd < 0)
+			rc = fail(err, fd, "lock \"%s\": %s", p, strerror(-fd));
+		else
+			im->lock_fds[im->nlocks++] = fd;
+	}
+	strv_free(&hex);
+	return rc;
 }
 
 static int read_layout_index(struct import *im, char **err)
@@ -2116,9 +2277,17 @@ static int resolve_manifest(struct import *im, const struct desc *top, char **er
 		}
 		char *buf;
 		size_t len;
-		rc = blob_read(im->blobdir, cur.digest, cur.size, MAX_JSON_BLOB, &buf, &len, err);
-		if (rc < 0)
-			break;
+		if (depth == 0 && im->top_buf) {
+			buf = xmalloc(im->top_len + 1);
+			memcpy(buf, im->top_buf, im->top_len);
+			buf[im->top_len] = '\0';
+			len = im->top_len;
+		} else {
+			rc = im_json(im, IMAGE_BLOB_MANIFEST, cur.digest, cur.size, MAX_JSON_BLOB,
+				     cur.media_type, &buf, &len, err);
+			if (rc < 0)
+				break;
+		}
 		struct jblob *jb = &im->jb[im->njb++];
 		memcpy(jb->digest, cur.digest, DIGEST_LEN + 1);
 		jb->buf = buf;
@@ -2264,8 +2433,9 @@ static int commit_import(struct image_store *st, struct import *im, char **err)
 			free(r.v[i].index);
 			r.v[i].digest = xstrdup(im->manifest_digest);
 			r.v[i].index = im->index_digest ? xstrdup(im->index_digest) : NULL;
+			r.v[i].pulled = im->pulled;
 		} else {
-			refs_add(&r, key, im->manifest_digest, im->index_digest);
+			refs_add(&r, key, im->manifest_digest, im->index_digest, im->pulled);
 		}
 		rc = refs_save(st, &r, err);
 		refs_free(&r);
@@ -2274,9 +2444,8 @@ static int commit_import(struct image_store *st, struct import *im, char **err)
 	return rc;
 }
 
-static int do_import(struct image_store *st, struct import *im, const char *path, char **err)
+static int make_tmpdir(struct image_store *st, struct import *im, char **err)
 {
-	int rc;
 	cleanup_free char *tmpl = xasprintf("%s/import-XXXXXX", st->tmp);
 	if (!mkdtemp(tmpl))
 		return fail(err, -errno, "create temporary dir in \"%s\": %s", st->tmp,
@@ -2285,35 +2454,22 @@ static int do_import(struct image_store *st, struct import *im, const char *path
 	cleanup_free char *tblobs = xasprintf("%s/blobs", im->tmpdir);
 	if (mkdir(tblobs, 0700) < 0)
 		return fail(err, -errno, "mkdir \"%s\": %s", tblobs, strerror(errno));
+	return 0;
+}
 
-	struct stat s;
-	if (stat(path, &s) < 0)
-		return fail(err, -errno, "%s", strerror(errno));
-	if (S_ISDIR(s.st_mode)) {
-		im->layout = xstrdup(path);
-	} else if (S_ISREG(s.st_mode)) {
-		im->layout = xasprintf("%s/layout", im->tmpdir);
-		if ((rc = extract_layout(st, path, im->layout, err)) < 0)
-			return rc;
-	} else {
-		return fail(err, -EINVAL, "neither an oci layout directory nor an oci archive");
-	}
-	im->blobdir = xasprintf("%s/blobs/sha256", im->layout);
-	if ((rc = read_layout_index(im, err)) < 0)
-		return rc;
-
-	size_t pick = 0;
-	if ((rc = select_entry(im, &pick, err)) < 0)
-		return rc;
-	if (!im->have_want && (rc = want_from_layout(im, path, &im->entries[pick], err)) < 0)
-		return rc;
-	if ((rc = resolve_manifest(im, &im->entries[pick], err)) < 0)
+/* From the chosen top manifest or index (IM->top_buf, or the layout entry
+ * TOP) down to the layers in the store and the reference in refs.json:
+ * the path every import and every pull takes. */
+static int ingest(struct image_store *st, struct import *im, const struct desc *top, char **err)
+{
+	int rc;
+	cleanup_free char *tblobs = xasprintf("%s/blobs", im->tmpdir);
+	if ((rc = resolve_manifest(im, top, err)) < 0)
 		return rc;
 	if (im->want.digest && strcmp(im->want.digest, im->manifest_digest) != 0 &&
 	    (!im->index_digest || strcmp(im->want.digest, im->index_digest) != 0))
 		return fail(err, -EBADMSG,
-			    "the reference asks for digest \"%s\", the layout's "
-			    "image is \"%s\"",
+			    "the reference asks for digest \"%s\", but the image is \"%s\"",
 			    im->want.digest,
 			    im->index_digest ? im->index_digest : im->manifest_digest);
 
@@ -2321,8 +2477,8 @@ static int do_import(struct image_store *st, struct import *im, const char *path
 	struct manifest *m = &im->m;
 	char *cbuf;
 	size_t clen;
-	if ((rc = blob_read(im->blobdir, m->config.digest, m->config.size, MAX_CONFIG_BLOB, &cbuf,
-			    &clen, err)) < 0) {
+	if ((rc = im_json(im, IMAGE_BLOB_CONFIG, m->config.digest, m->config.size,
+			  MAX_CONFIG_BLOB, m->config.media_type, &cbuf, &clen, err)) < 0) {
 		err_prefix(err, "image config");
 		return rc;
 	}
@@ -2361,7 +2517,20 @@ static int do_import(struct image_store *st, struct import *im, const char *path
 			return fail(err, rc, "write \"%s\": %s", dst, strerror(-rc));
 	}
 
-	/* Layers: verify each blob, then unpack what the store lacks. */
+	/* Layers: one download and one unpack per layer, even across pulls. */
+	if ((rc = lock_layers(st, im, err)) < 0)
+		return rc;
+	im->prog_total = 0;
+	for (size_t i = 0; i < m->nlayers; i++) {
+		cleanup_free char *have = xasprintf("%s/%s", st->blobs, m->layers[i].digest + 7);
+		bool dup = false;
+		for (size_t k = 0; k < i; k++)
+			dup |= strcmp(m->layers[k].digest, m->layers[i].digest) == 0;
+		if (!dup && !exists(have))
+			im->prog_total += m->layers[i].size;
+	}
+	if (im->src && im->src->progress)
+		im->src->progress(im->src->arg, 0, im->prog_total);
 	for (size_t i = 0; i < m->nlayers; i++) {
 		const struct desc *l = &m->layers[i];
 		const char *hex = l->digest + 7, *dhex = im->pc.diff_ids[i] + 7;
@@ -2372,11 +2541,12 @@ static int do_import(struct image_store *st, struct import *im, const char *path
 		} else {
 			src = xasprintf("%s/%s", tblobs, hex);
 			if (!exists(src)) {
-				cleanup_free char *from = xasprintf("%s/%s", im->blobdir, hex);
-				if ((rc = blob_copy(from, src, l->digest, l->size, err)) < 0) {
+				if ((rc = im_layer_blob(st, im, l, src, err)) < 0) {
 					err_prefix(err, "layer %zu", i);
 					return rc;
 				}
+				if (im->res)
+					im->res->downloaded += l->size;
 			}
 		}
 		cleanup_free char *done = xasprintf("%s/%s", st->layers, dhex);
@@ -2394,7 +2564,42 @@ static int do_import(struct image_store *st, struct import *im, const char *path
 		}
 		strv_push(&im->placed_layers, dhex);
 	}
+	if (im->res) {
+		im->res->digest = xstrdup(im->manifest_digest);
+		im->res->size = m->config.size;
+		for (size_t i = 0; i < m->nlayers; i++)
+			im->res->size += m->layers[i].size;
+	}
 	return commit_import(st, im, err);
+}
+
+static int do_import(struct image_store *st, struct import *im, const char *path, char **err)
+{
+	int rc;
+	if ((rc = make_tmpdir(st, im, err)) < 0)
+		return rc;
+	struct stat s;
+	if (stat(path, &s) < 0)
+		return fail(err, -errno, "%s", strerror(errno));
+	if (S_ISDIR(s.st_mode)) {
+		im->layout = xstrdup(path);
+	} else if (S_ISREG(s.st_mode)) {
+		im->layout = xasprintf("%s/layout", im->tmpdir);
+		if ((rc = extract_layout(st, path, im->layout, err)) < 0)
+			return rc;
+	} else {
+		return fail(err, -EINVAL, "neither an oci layout directory nor an oci archive");
+	}
+	im->blobdir = xasprintf("%s/blobs/sha256", im->layout);
+	if ((rc = read_layout_index(im, err)) < 0)
+		return rc;
+
+	size_t pick = 0;
+	if ((rc = select_entry(im, &pick, err)) < 0)
+		return rc;
+	if (!im->have_want && (rc = want_from_layout(im, path, &im->entries[pick], err)) < 0)
+		return rc;
+	return ingest(st, im, &im->entries[pick], err);
 }
 
 int image_import(struct image_store *st, const char *path, const char *ref, char **err)
@@ -2419,6 +2624,77 @@ int image_import(struct image_store *st, const char *path, const char *ref, char
 	}
 	if (rc < 0)
 		err_prefix(err, "import \"%s\"", path);
+	return rc;
+}
+
+static const struct ref_rec *refs_find(const struct refs *r, const struct ref_parts *want);
+
+int image_ingest(struct image_store *st, const char *ref, const char *top, size_t len,
+		 const char *media_type, const struct image_source *src,
+		 struct image_ingest_result *res, char **err)
+{
+	struct import im = {.src = src, .top_buf = top, .top_len = len, .pulled = true, .res = res};
+	struct guard g = {0};
+	struct desc d = {0};
+	char dg[DIGEST_LEN + 1];
+	int rc;
+
+	*err = NULL;
+	memset(res, 0, sizeof(*res));
+	if ((rc = ref_parse(ref, &im.want, err)) < 0)
+		return rc;
+	im.have_want = true;
+	sha_buf(top, len, dg);
+	d.digest = dg;
+	d.size = (int64_t)len;
+	d.media_type = (char *)media_type;
+	if ((rc = guard_enter(st, false, &g, err)) == 0) {
+		rc = make_tmpdir(st, &im, err);
+		if (rc == 0)
+			rc = ingest(st, &im, &d, err);
+		import_free(&im);
+		guard_leave(&g);
+	} else {
+		import_free(&im);
+	}
+	if (rc < 0) {
+		free(res->digest);
+		res->digest = NULL;
+	}
+	return rc;
+}
+
+int image_lock_ref(struct image_store *st, const char *ref, char **err)
+{
+	char dg[DIGEST_LEN + 1];
+	sha_buf(ref, strlen(ref), dg);
+	cleanup_free char *dir = xasprintf("%s/locks", st->root);
+	int rc = mkdir_p(dir, 0700);
+	if (rc < 0)
+		return fail(err, rc, "mkdir \"%s\": %s", dir, strerror(-rc));
+	cleanup_free char *p = xasprintf("%s/ref-%s", dir, dg + 7);
+	int fd = flock_open(p, LOCK_EX);
+	if (fd < 0)
+		return fail(err, fd, "lock \"%s\": %s", p, strerror(-fd));
+	return fd;
+}
+
+int image_present(struct image_store *st, const char *ref, bool *pulled, char **err)
+{
+	struct ref_parts want;
+	struct refs r = {0};
+	*err = NULL;
+	int rc = ref_parse(ref, &want, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = refs_load(st, &r, err)) == 0) {
+		const struct ref_rec *rec = refs_find(&r, &want);
+		rc = rec != NULL;
+		if (rec && pulled)
+			*pulled = rec->pulled;
+	}
+	refs_free(&r);
+	ref_parts_free(&want);
 	return rc;
 }
 
