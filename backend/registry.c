@@ -548,7 +548,8 @@ static int http_get(struct pull *pl, const char *url, const char *accept, const 
 		return 0; /* ours: the caller looks at sink_rc / too_big */
 	if (rs->cc == CURLE_ABORTED_BY_CALLBACK)
 		return fail(err, -ECANCELED, "cancelled");
-	cleanup_free char *host = host_key(url);
+	const char *hs = strstr(url, "://") ? strstr(url, "://") + 3 : url;
+	cleanup_free char *host = xstrndup(hs, strcspn(hs, "/"));
 	return fail(err, -EHOSTUNREACH, "cannot reach %s (GET %s): %s", host, url,
 		    rs->errbuf[0] ? rs->errbuf : curl_easy_strerror(rs->cc));
 }
@@ -742,11 +743,14 @@ static int request(struct pull *pl, const char *path, const char *accept, struct
 	cleanup_free char *url = xasprintf("%s%s", pl->base, path);
 	for (int attempt = 0;; attempt++) {
 		int rc = http_get(pl, url, accept, pl->auth, rs, err);
-		if (rc < 0 || rs->status != 401 || attempt > 0 || rs->sink_rc)
+		if (rc < 0 || rs->status != 401 || rs->sink_rc)
 			return rc;
+		/* a second 401 makes authenticate() say what was refused */
 		cleanup_free char *www = rs->www_auth ? xstrdup(rs->www_auth) : NULL;
 		if ((rc = authenticate(pl, www, err)) < 0)
 			return rc;
+		if (attempt > 0)
+			return 0;
 		resp_clear(rs);
 	}
 }
