@@ -17,6 +17,8 @@ Repositories (tag "latest"):
   auth/redirect      needs Basic auth (user "u", password "p"); its blobs
                      redirect to http://localhost:PORT/... (another host)
   slow/big           a 16 MiB random layer sent at about 4 MiB/s
+  bearer/ok          needs a Bearer token from /token (anonymous; tags
+                     "latest" and "v2"); tokens are "tok-N", valid 300 s
 """
 import gzip
 import hashlib
@@ -127,6 +129,9 @@ image("bad/abssymlink", [tar_of([("etc", "symlink", "/tmp/podfs-evil-dir"),
                                  ("etc/pwned", "file", b"pwned\n")])])
 image("bad/bomb", [big_zero_tar(64 << 20)])
 image("auth/redirect", [tar_of([("x", "file", b"redirected\n")])])
+image("bearer/ok", [tar_of([("x", "file", b"bearer\n")])])
+MANIFESTS[("bearer/ok", "v2")] = MANIFESTS[("bearer/ok", "latest")]
+TOKENS = []
 image("slow/big", [tar_of([("big", "file", os.urandom(16 << 20))])])
 
 
@@ -164,6 +169,11 @@ class H(BaseHTTPRequestHandler):
         if p.startswith("/redirected/"):
             d = p[len("/redirected/"):]
             return self.send(200, BLOBS[d], "application/octet-stream")
+        if p.startswith("/token?"):
+            with LOCK:
+                TOKENS.append("tok-%d" % (len(TOKENS) + 1))
+                tok = TOKENS[-1]
+            return self.send(200, json.dumps({"token": tok, "expires_in": 300}).encode())
         if p == "/v2/" or p == "/v2":
             return self.send(200, b"{}", extra={"Docker-Distribution-Api-Version": "registry/2.0"})
         if not p.startswith("/v2/"):
@@ -180,6 +190,13 @@ class H(BaseHTTPRequestHandler):
             if self.headers.get("Authorization") != want:
                 return self.send(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"login"}]}',
                                  extra={"WWW-Authenticate": 'Basic realm="hostile"'})
+        if repo.startswith("bearer/"):
+            a = self.headers.get("Authorization") or ""
+            if not (a.startswith("Bearer ") and a[7:] in TOKENS):
+                port = self.server.server_address[1]
+                return self.send(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"token"}]}', extra={
+                    "WWW-Authenticate": 'Bearer realm="http://127.0.0.1:%d/token",service="hostile",'
+                                        'scope="repository:%s:pull"' % (port, repo)})
         if kind == "/manifests/":
             if (repo, ref) not in MANIFESTS:
                 return self.err(404, "MANIFEST_UNKNOWN", "manifest unknown")

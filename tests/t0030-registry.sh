@@ -273,6 +273,14 @@ t_interrupted() {
 }
 check "a pull killed halfway leaves nothing that looks complete; the next one works" t_interrupted
 
+t_bearer_cli() {
+  "$PODFS" --state-dir "$HS" image pull "$HH/bearer/ok" &&
+  [ "$(grep -c "GET /token?service=hostile&scope=repository%3Abearer%2Fok%3Apull " "$T/hlog")" = 1 ] &&
+  # manifest, config and layer all went with the one token
+  [ "$(grep -c "GET /v2/bearer/ok/.* auth=yes" "$T/hlog")" -ge 3 ]
+}
+check "Bearer: the challenge's realm, service and scope; one token for the whole pull" t_bearer_cli
+
 # ---- Basic auth with the registry's htpasswd ------------------------------------
 t_basic_auth() {
   python3 -c 'import crypt; print("alice:" + crypt.crypt("s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH)))' >"$T/htpasswd" &&
@@ -481,5 +489,25 @@ YAML
   rm -r "$MNT/pods/prog"
 }
 check "pull progress (bytes done of total) in the waiting message while it runs" t_progress_in_status
+
+t_bearer_cached() {
+  local before; before=$(grep -c "GET /token" "$T/hlog")
+  for n in b1 b2; do
+    pod "$n" <<YAML
+apiVersion: v1
+kind: Pod
+spec:
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: $HH/bearer/ok:$([ $n = b1 ] && echo latest || echo v2)
+    imagePullPolicy: Always
+YAML
+    wait_for 30 grep -q "Successfully pulled image" "$MNT/pods/$n/events" || return 1
+  done
+  # one more token for the mount (a new process), then reused until expiry
+  [ "$(grep -c "GET /token" "$T/hlog")" = $((before + 1)) ] && rm -r "$MNT/pods/b1" "$MNT/pods/b2"
+}
+check "Bearer tokens are cached across pulls until they expire" t_bearer_cached
 
 finish
