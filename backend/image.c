@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -1489,6 +1490,7 @@ static int write_file_data(struct unpack *u, struct archive *in, int fd, struct 
 	const void *p;
 	size_t n;
 	la_int64_t off;
+	off_t kicked = 0; /* written back up to here */
 	for (;;) {
 		int r = archive_read_data_block(in, &p, &n, &off);
 		if (r == ARCHIVE_EOF)
@@ -1504,10 +1506,20 @@ static int write_file_data(struct unpack *u, struct archive *in, int fd, struct 
 		int rc = pwrite_all(fd, p, n, (off_t)off);
 		if (rc < 0)
 			return fail(u->err, rc, "entry \"%s\": write: %s", name, strerror(-rc));
+		/* start writeback as we go, so the commit's syncfs waits for less */
+		if ((off_t)off + (off_t)n - kicked >= (8 << 20)) {
+			sync_file_range(fd, kicked, (off_t)off + (off_t)n - kicked,
+					SYNC_FILE_RANGE_WRITE);
+			kicked = (off_t)off + (off_t)n;
+		}
 	}
 	/* A sparse file may end in a hole. */
 	if (archive_entry_size_is_set(e) && ftruncate(fd, archive_entry_size(e)) < 0)
 		return fail(u->err, -errno, "entry \"%s\": truncate: %s", name, strerror(errno));
+	/* Start writing big files back now: the commit's syncfs then waits
+	 * for less. */
+	if (archive_entry_size_is_set(e) && archive_entry_size(e) >= (1 << 20))
+		sync_file_range(fd, kicked, 0, SYNC_FILE_RANGE_WRITE);
 	return 0;
 }
 
@@ -1715,11 +1727,12 @@ static int too_big(char **err, uint64_t max)
 		    (unsigned long long)max);
 }
 
-/* Unpack the layer blob at BLOB (media type MT) into the new dir DEST and
- * check that the uncompressed stream hashes to DIFF_ID. On failure DEST may
- * be left partly filled; the caller removes it. */
-static int layer_unpack(struct image_store *st, const char *blob, const char *mt, const char *dest,
-			const char *diff_id, char **err)
+/* Unpack the layer blob at BLOB, or read from FD if BLOB is NULL (media
+ * type MT) into the new dir DEST and check that the uncompressed stream
+ * hashes to DIFF_ID. On failure DEST may be left partly filled; the caller
+ * removes it. */
+static int layer_unpack_from(struct image_store *st, const char *blob, int fd, const char *mt,
+			     const char *dest, const char *diff_id, char **err)
 {
 	struct unpack u = {
 	    .rootfd = -1,
@@ -1754,7 +1767,8 @@ static int layer_unpack(struct image_store *st, const char *blob, const char *mt
 	default:
 		break;
 	}
-	if (archive_read_open_filename(u.outer, blob, IOBUF) != ARCHIVE_OK ||
+	if ((blob ? archive_read_open_filename(u.outer, blob, IOBUF)
+		  : archive_read_open_fd(u.outer, fd, IOBUF)) != ARCHIVE_OK ||
 	    archive_read_next_header(u.outer, &e) != ARCHIVE_OK) {
 		rc = fail(err, -EIO, "cannot decompress: %s",
 			  archive_error_string(u.outer) ? archive_error_string(u.outer) : "empty");
@@ -1836,6 +1850,12 @@ out:
 	free(u.buf);
 	free(u.ioerr);
 	return rc;
+}
+
+static int layer_unpack(struct image_store *st, const char *blob, const char *mt, const char *dest,
+			const char *diff_id, char **err)
+{
+	return layer_unpack_from(st, blob, -1, mt, dest, diff_id, err);
 }
 
 /* ---- OCI archives -------------------------------------------------------- */
@@ -1994,6 +2014,7 @@ struct image_sink {
 	char *buf; /* memory mode: SIZE bytes */
 	bool layer;
 	struct import *im;
+	int stream_fd; /* a copy goes to the unpacker (socket), or -1 */
 };
 
 int image_sink_write(struct image_sink *s, const void *p, size_t n)
@@ -2007,10 +2028,23 @@ int image_sink_write(struct image_sink *s, const void *p, size_t n)
 		int rc = write_all(s->fd, p, n);
 		if (rc < 0)
 			return rc;
-	} else {
+	} else if (s->buf) {
 		memcpy(s->buf + s->got, p, n);
 	}
 	s->got += (int64_t)n;
+	/* the unpacker gave up (it says why later): keep downloading, since a
+	 * digest mismatch is the better message */
+	for (size_t off = 0; s->stream_fd >= 0 && off < n;) {
+		ssize_t w = send(s->stream_fd, (const char *)p + off, n - off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			close(s->stream_fd);
+			s->stream_fd = -1;
+			break;
+		}
+		off += (size_t)w;
+	}
 	if (s->layer && s->im->src->progress) {
 		s->im->prog_done += (int64_t)n;
 		s->im->src->progress(s->im->src->arg, s->im->prog_done, s->im->prog_total);
@@ -2027,11 +2061,12 @@ int64_t image_sink_received(const struct image_sink *s)
  * check size and digest. On success a memory fetch leaves the bytes in
  * *OUT (NUL-terminated). */
 static int source_fetch(struct import *im, enum image_blob_kind kind, const char *digest,
-			int64_t size, const char *mt, int fd, char **out, char **err)
+			int64_t size, const char *mt, int fd, int stream_fd, char **out, char **err)
 {
-	struct image_sink s = {.digest = digest, .size = size, .fd = fd, .im = im};
+	struct image_sink s = {
+	    .digest = digest, .size = size, .fd = fd, .im = im, .stream_fd = stream_fd};
 	s.layer = kind == IMAGE_BLOB_LAYER;
-	if (fd < 0)
+	if (fd < 0 && out)
 		s.buf = xmalloc((size_t)size + 1);
 	sha_init(&s.h);
 	int rc = im->src->fetch(im->src->arg, kind, digest, size, mt, &s, err);
@@ -2049,7 +2084,9 @@ static int source_fetch(struct import *im, enum image_blob_kind kind, const char
 			rc = digest_mismatch(err, digest, got);
 	}
 	sha_free(&s.h);
-	if (rc == 0 && fd < 0) {
+	if (s.stream_fd >= 0)
+		close(s.stream_fd); /* EOF for the unpacker */
+	if (rc == 0 && s.buf) {
 		s.buf[size] = '\0';
 		*out = s.buf;
 	} else {
@@ -2068,35 +2105,73 @@ static int im_json(struct import *im, enum image_blob_kind kind, const char *dig
 	if (size < 0 || (uint64_t)size > max)
 		return fail(err, -EFBIG, "blob \"%s\": its descriptor says %lld bytes, more than %zu",
 			    digest, (long long)size, max);
-	int rc = source_fetch(im, kind, digest, size, mt, -1, buf, err);
+	int rc = source_fetch(im, kind, digest, size, mt, -1, -1, buf, err);
 	if (rc == 0)
 		*len = (size_t)size;
 	return rc;
 }
 
-/* A layer blob into the new file DST, verified; DST is removed on failure. */
+/* A layer blob into the new file DST, verified; DST is removed on failure.
+ * From a source, a copy of the bytes also goes to STREAM_FD (closed here),
+ * or -1. */
 static int im_layer_blob(struct image_store *st, struct import *im, const struct desc *l,
-			 const char *dst, char **err)
+			 const char *dst, int stream_fd, char **err)
 {
 	if (!im->src) {
 		cleanup_free char *from = xasprintf("%s/%s", im->blobdir, l->digest + 7);
+		if (stream_fd >= 0)
+			close(stream_fd);
 		return blob_copy(from, dst, l->digest, l->size, err);
 	}
-	if ((uint64_t)l->size > st->max_layer_bytes)
+	if ((uint64_t)l->size > st->max_layer_bytes) {
+		if (stream_fd >= 0)
+			close(stream_fd);
 		return fail(err, -EFBIG, "blob \"%s\" is %lld bytes, more than the limit %llu",
 			    l->digest, (long long)l->size, (unsigned long long)st->max_layer_bytes);
-	int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
+	}
+	/* DST NULL: only hashed and streamed (the unpacked layer is what the
+	 * store keeps of a pulled layer) */
+	int fd = dst ? open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
+	if (dst && fd < 0) {
+		if (stream_fd >= 0)
+			close(stream_fd);
 		return fail(err, -errno, "create \"%s\": %s", dst, strerror(errno));
-	int rc = source_fetch(im, IMAGE_BLOB_LAYER, l->digest, l->size, l->media_type, fd, NULL, err);
-	if (close(fd) < 0 && rc == 0)
+	}
+	int rc = source_fetch(im, IMAGE_BLOB_LAYER, l->digest, l->size, l->media_type, fd,
+			      stream_fd, NULL, err);
+	if (fd >= 0 && close(fd) < 0 && rc == 0)
 		rc = fail(err, -errno, "write \"%s\": %s", dst, strerror(errno));
-	if (rc < 0)
+	if (rc < 0 && dst)
 		unlink(dst);
 	return rc;
 }
 
 static int str_cmp(const void *a, const void *b);
+static int layer_unpack_from(struct image_store *st, const char *blob, int fd, const char *mt,
+			     const char *dest, const char *diff_id, char **err);
+
+/* A layer unpacked while it downloads: the sink sends a copy of the bytes
+ * to this thread through a socket. Nothing is trusted before both the blob
+ * digest (the sink) and the diff_id (the unpacker) are checked. */
+struct stream_unpack {
+	struct image_store *st;
+	int fd;
+	const char *mt, *dest, *diff_id;
+	int rc;
+	char *err;
+};
+
+static void *stream_unpack_thread(void *arg)
+{
+	struct stream_unpack *su = arg;
+	su->rc = layer_unpack_from(su->st, NULL, su->fd, su->mt, su->dest, su->diff_id, &su->err);
+	/* drain, so the sender never blocks on an unpacker that stopped early */
+	char buf[8192];
+	while (su->rc == 0 && read(su->fd, buf, sizeof(buf)) > 0)
+		;
+	close(su->fd);
+	return NULL;
+}
 
 /* Lock every layer blob of the manifest (sorted, so two pulls sharing
  * layers cannot deadlock) until the commit: a second pull of the same
@@ -2523,10 +2598,11 @@ static int ingest(struct image_store *st, struct import *im, const struct desc *
 	im->prog_total = 0;
 	for (size_t i = 0; i < m->nlayers; i++) {
 		cleanup_free char *have = xasprintf("%s/%s", st->blobs, m->layers[i].digest + 7);
+		cleanup_free char *ldir = xasprintf("%s/%s", st->layers, im->pc.diff_ids[i] + 7);
 		bool dup = false;
 		for (size_t k = 0; k < i; k++)
 			dup |= strcmp(m->layers[k].digest, m->layers[i].digest) == 0;
-		if (!dup && !exists(have))
+		if (!dup && !exists(have) && !(im->src && exists(ldir)))
 			im->prog_total += m->layers[i].size;
 	}
 	if (im->src && im->src->progress)
@@ -2536,26 +2612,65 @@ static int ingest(struct image_store *st, struct import *im, const struct desc *
 		const char *hex = l->digest + 7, *dhex = im->pc.diff_ids[i] + 7;
 		cleanup_free char *have = xasprintf("%s/%s", st->blobs, hex);
 		cleanup_free char *src = NULL;
+		cleanup_free char *done = xasprintf("%s/%s", st->layers, dhex);
+		cleanup_free char *dest = xasprintf("%s/layer-%s", im->tmpdir, dhex);
+		bool placed = false;
+		for (size_t k = 0; k < im->placed_layers.n; k++)
+			placed |= strcmp(im->placed_layers.v[k], dhex) == 0;
+		bool need_unpack = !placed && !exists(done);
+		if (im->src && !need_unpack)
+			continue; /* a pull needs no blob of a layer the store has */
 		if (exists(have)) {
 			src = steal_pointer(&have);
 		} else {
 			src = xasprintf("%s/%s", tblobs, hex);
 			if (!exists(src)) {
-				if ((rc = im_layer_blob(st, im, l, src, err)) < 0) {
+				int sv[2] = {-1, -1};
+				struct stream_unpack su = {.st = st, .mt = l->media_type,
+							   .dest = dest, .diff_id = im->pc.diff_ids[i]};
+				pthread_t th;
+				bool streamed = false;
+				if (im->src && need_unpack &&
+				    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
+					su.fd = sv[1];
+					if (pthread_create(&th, NULL, stream_unpack_thread, &su) == 0) {
+						streamed = true;
+					} else {
+						close(sv[0]);
+						close(sv[1]);
+						sv[0] = -1;
+					}
+				}
+				rc = im_layer_blob(st, im, l, streamed ? NULL : src,
+						   streamed ? sv[0] : -1, err);
+				if (streamed) {
+					pthread_join(th, NULL);
+					if (rc == 0 && su.rc < 0) {
+						rc = su.rc;
+						free(*err);
+						*err = steal_pointer(&su.err);
+						rm_rf(dest);
+						err_prefix(err, "layer %zu (\"%s\")", i, l->digest);
+						return rc;
+					}
+					free(su.err);
+					if (rc < 0)
+						rm_rf(dest);
+				}
+				if (rc < 0) {
 					err_prefix(err, "layer %zu", i);
 					return rc;
 				}
 				if (im->res)
 					im->res->downloaded += l->size;
+				if (streamed) {
+					strv_push(&im->placed_layers, dhex);
+					continue;
+				}
 			}
 		}
-		cleanup_free char *done = xasprintf("%s/%s", st->layers, dhex);
-		bool placed = false;
-		for (size_t k = 0; k < im->placed_layers.n; k++)
-			placed |= strcmp(im->placed_layers.v[k], dhex) == 0;
-		if (placed || exists(done))
+		if (!need_unpack)
 			continue;
-		cleanup_free char *dest = xasprintf("%s/layer-%s", im->tmpdir, dhex);
 		rc = layer_unpack(st, src, l->media_type, dest, im->pc.diff_ids[i], err);
 		if (rc < 0) {
 			rm_rf(dest);

@@ -264,7 +264,7 @@ check "Basic auth from --registry-auth; no Authorization sent to a redirect on a
 
 t_interrupted() {
   "$PODFS" --state-dir "$HS" image pull "$HH/slow/big" >"$T/o" 2>&1 & local p=$!
-  wait_for 20 bash -c "ls '$HS'/images/tmp/*/blobs/* 2>/dev/null | grep -q ." || return 1
+  wait_for 20 bash -c "ls -d '$HS'/images/tmp/*/layer-* 2>/dev/null | grep -q ." || return 1
   kill -9 $p; wait $p 2>/dev/null
   ! grep -q slow/big "$HS/images/refs.json" && [ "$(ls "$HS/images/layers" | wc -l)" = 2 ] &&
   # the next pull starts over and succeeds (leftovers are cleared)
