@@ -235,7 +235,9 @@ bool podimage_ready(struct backend *b, struct pod *p, struct container *c, int64
 			return true;
 		}
 		const char *reason = j->rc == -EINVAL ? "InvalidImageName" : "ErrImagePull";
-		pod_container_wait(c, reason, j->err);
+		cleanup_free char *msg =
+		    xasprintf("failed to pull image \"%s\": %s", j->norm, j->err);
+		pod_container_wait(c, reason, msg);
 		pod_event(b, p, true, "Failed", c->name, "Failed to pull image \"%s\": %s", image,
 			  j->err);
 		pod_event(b, p, true, "Failed", c->name, "Error: %s", reason);

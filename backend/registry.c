@@ -483,13 +483,11 @@ static size_t on_body(char *buf, size_t size, size_t n, void *arg)
 	}
 	size_t max = rs->sink || code != 200 ? MAX_ERROR_BODY : rs->max;
 	if (rs->body.len + len > max) {
-		if (code == 200 || !rs->sink) {
-			if (code == 200) {
-				rs->too_big = true;
-				return 0;
-			}
-		}
-		return len; /* an error body: keep its start */
+		/* stop: a 200 too big to be what we asked for, or an error
+		 * body we have read enough of (http_get treats this as an
+		 * answer; callers look at too_big and the status) */
+		rs->too_big = true;
+		return 0;
 	}
 	sb_add(&rs->body, buf, len);
 	return len;
@@ -525,7 +523,7 @@ static int http_get(struct pull *pl, const char *url, const char *accept, const 
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1000L); /* bytes/s, over: */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, NULL);
@@ -880,7 +878,7 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 	}
 	if (rc < 0)
 		goto out;
-	if (rs.too_big) {
+	if (rs.too_big && rs.status == 200) {
 		rc = fail(err, -EFBIG, "the manifest of %s is larger than %u bytes", pl->name,
 			  MAX_MANIFEST);
 		goto out;

@@ -194,6 +194,16 @@ t_unreachable() {
 }
 check "an unreachable registry: the host and the connection error" t_unreachable
 
+t_by_digest() {
+  local d
+  d=$($SK inspect --tls-verify=false --format '{{.Digest}}' "docker://$H/library/busybox:latest") &&
+  pf image pull "$H/library/busybox@$d" >"$T/o" 2>&1 && cat "$T/o" &&
+  grep -q "^pulled $H/library/busybox@$d ($d," "$T/o" &&
+  ! pf image pull "$H/library/busybox@sha256:$(printf '%064d' 1)" >"$T/o" 2>&1 && cat "$T/o" &&
+  grep -q "manifest \"sha256:0*1\" not found in $H/library/busybox" "$T/o"
+}
+check "pull by digest; an unknown digest is named" t_by_digest
+
 t_concurrent_cli() {
   : >"$REG/log.mark"; local before
   before=$(wc -l <"$REG/log")
@@ -392,6 +402,22 @@ YAML
 }
 check "imagePullPolicy Never, image absent: ErrImageNeverPull, no registry request" t_never
 
+t_invalid_name() {
+  pod badname <<'YAML'
+apiVersion: v1
+kind: Pod
+spec:
+  containers:
+  - name: c
+    image: Busybox:-x
+YAML
+  wait_for 20 grep -q "reason: InvalidImageName" "$MNT/pods/badname/status" &&
+  grep -q 'invalid image name' "$MNT/pods/badname/status" && phase_is badname Pending &&
+  events badname | grep -q 'Warning InspectFailed c: Failed to apply default image tag "Busybox:-x"' &&
+  grep -Eq "badname  *0/1  *InvalidImageName" "$MNT/ps" && rm -r "$MNT/pods/badname"
+}
+check "an image name that does not parse: InvalidImageName, InspectFailed event, Pending" t_invalid_name
+
 # the registry goes away: IfNotPresent uses the local copy, Always fails
 t_policies_down() {
   "$PODFS" --state-dir "$STATE" image pull "$H/test/policy:v1" >/dev/null &&
@@ -419,7 +445,7 @@ spec:
 YAML
   wait_for 30 phase_is ifnp Running &&
   events ifnp | grep -q "already present on machine" &&
-  wait_for 20 waiting_is always ErrImagePull "cannot reach $H (GET $URL/v2/)" &&
+  wait_for 20 waiting_is always ErrImagePull "failed to pull image \"$H/library/busybox:latest\": cannot reach $H (GET $URL/v2/)" &&
   wait_for 20 waiting_is always ImagePullBackOff "Back-off pulling image \"$H/library/busybox\"" &&
   phase_is always Pending &&
   events always | grep -q "Warning Failed c: Failed to pull image \"$H/library/busybox\": " &&
