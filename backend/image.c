@@ -1976,6 +1976,8 @@ struct import {
 	const char *top_buf;
 	size_t top_len;
 	int64_t prog_done, prog_total;
+	pthread_mutex_t prog_mu; /* prog_done, res->downloaded: layers fetched in parallel */
+	bool prog_mu_init;
 	int *lock_fds; /* per-blob locks held until the commit */
 	size_t nlocks;
 	bool pulled;
@@ -2000,6 +2002,8 @@ static void import_free(struct import *im)
 	for (size_t i = 0; i < im->nlocks; i++)
 		close(im->lock_fds[i]);
 	free(im->lock_fds);
+	if (im->prog_mu_init)
+		pthread_mutex_destroy(&im->prog_mu);
 }
 
 /* ---- blobs from a source (the registry) ---------------------------------- */
@@ -2046,8 +2050,11 @@ int image_sink_write(struct image_sink *s, const void *p, size_t n)
 		off += (size_t)w;
 	}
 	if (s->layer && s->im->src->progress) {
+		pthread_mutex_lock(&s->im->prog_mu);
 		s->im->prog_done += (int64_t)n;
-		s->im->src->progress(s->im->src->arg, s->im->prog_done, s->im->prog_total);
+		int64_t done = s->im->prog_done;
+		pthread_mutex_unlock(&s->im->prog_mu);
+		s->im->src->progress(s->im->src->arg, done, s->im->prog_total);
 	}
 	return 0;
 }
@@ -2519,6 +2526,118 @@ static int commit_import(struct image_store *st, struct import *im, char **err)
 	return rc;
 }
 
+/* A pull fetches the layers the store lacks several at a time, each
+ * unpacked while it streams in (stream_unpack_thread). */
+#define PARALLEL_LAYERS 3
+
+struct layer_job {
+	size_t idx;
+	int rc;
+	char *err;
+};
+
+struct parallel {
+	struct image_store *st;
+	struct import *im;
+	struct layer_job *jobs;
+	size_t njobs, next;
+	pthread_mutex_t mu;
+};
+
+static void *layer_worker(void *arg)
+{
+	struct parallel *pa = arg;
+	struct import *im = pa->im;
+	for (;;) {
+		pthread_mutex_lock(&pa->mu);
+		size_t k = pa->next < pa->njobs ? pa->next++ : pa->njobs;
+		pthread_mutex_unlock(&pa->mu);
+		if (k == pa->njobs)
+			return NULL;
+		struct layer_job *j = &pa->jobs[k];
+		const struct desc *l = &im->m.layers[j->idx];
+		const char *diff_id = im->pc.diff_ids[j->idx];
+		cleanup_free char *dest = xasprintf("%s/layer-%s", im->tmpdir, diff_id + 7);
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+			j->rc = fail(&j->err, -errno, "socketpair: %s", strerror(errno));
+			continue;
+		}
+		struct stream_unpack su = {
+		    .st = pa->st, .fd = sv[1], .mt = l->media_type, .dest = dest, .diff_id = diff_id};
+		pthread_t th;
+		if (pthread_create(&th, NULL, stream_unpack_thread, &su) != 0) {
+			close(sv[0]);
+			close(sv[1]);
+			j->rc = fail(&j->err, -EAGAIN, "cannot start an unpack thread");
+			continue;
+		}
+		j->rc = im_layer_blob(pa->st, im, l, NULL, sv[0], &j->err);
+		pthread_join(th, NULL);
+		if (j->rc == 0 && su.rc < 0) {
+			j->rc = su.rc;
+			free(j->err);
+			j->err = steal_pointer(&su.err);
+			err_prefix(&j->err, "layer %zu (\"%s\")", j->idx, l->digest);
+		} else if (j->rc < 0) {
+			err_prefix(&j->err, "layer %zu", j->idx);
+		}
+		free(su.err);
+		if (j->rc < 0)
+			rm_rf(dest);
+	}
+}
+
+static int fetch_layers_parallel(struct image_store *st, struct import *im, char **err)
+{
+	struct manifest *m = &im->m;
+	struct parallel pa = {.st = st, .im = im};
+	pa.jobs = xcalloc(m->nlayers + 1, sizeof(*pa.jobs));
+	for (size_t i = 0; i < m->nlayers; i++) {
+		const char *dhex = im->pc.diff_ids[i] + 7;
+		cleanup_free char *have = xasprintf("%s/%s", st->blobs, m->layers[i].digest + 7);
+		cleanup_free char *done = xasprintf("%s/%s", st->layers, dhex);
+		bool again = false; /* the same layer earlier in this image */
+		for (size_t k = 0; k < i; k++)
+			again |= !strcmp(im->pc.diff_ids[k], im->pc.diff_ids[i]) ||
+				 !strcmp(m->layers[k].digest, m->layers[i].digest);
+		if (again || exists(done) || exists(have))
+			continue;
+		pa.jobs[pa.njobs++].idx = i;
+	}
+	int rc = 0;
+	if (pa.njobs > 0) {
+		pthread_mutex_init(&pa.mu, NULL);
+		size_t nt = pa.njobs < PARALLEL_LAYERS ? pa.njobs : PARALLEL_LAYERS;
+		pthread_t th[PARALLEL_LAYERS];
+		size_t started = 0;
+		for (; started < nt; started++)
+			if (pthread_create(&th[started], NULL, layer_worker, &pa) != 0)
+				break;
+		if (started == 0)
+			layer_worker(&pa);
+		for (size_t t = 0; t < started; t++)
+			pthread_join(th[t], NULL);
+		pthread_mutex_destroy(&pa.mu);
+		/* the first failure in image order is the one reported */
+		for (size_t k = 0; k < pa.njobs; k++) {
+			struct layer_job *j = &pa.jobs[k];
+			if (j->rc < 0 && rc == 0) {
+				rc = j->rc;
+				free(*err);
+				*err = steal_pointer(&j->err);
+			} else if (j->rc == 0) {
+				strv_push(&im->placed_layers, im->pc.diff_ids[j->idx] + 7);
+				if (im->res)
+					im->res->downloaded += m->layers[j->idx].size;
+			}
+			free(j->err);
+		}
+	}
+	free(pa.jobs);
+	return rc;
+}
+
 static int make_tmpdir(struct image_store *st, struct import *im, char **err)
 {
 	cleanup_free char *tmpl = xasprintf("%s/import-XXXXXX", st->tmp);
@@ -2607,6 +2726,8 @@ static int ingest(struct image_store *st, struct import *im, const struct desc *
 	}
 	if (im->src && im->src->progress)
 		im->src->progress(im->src->arg, 0, im->prog_total);
+	if (im->src && (rc = fetch_layers_parallel(st, im, err)) < 0)
+		return rc;
 	for (size_t i = 0; i < m->nlayers; i++) {
 		const struct desc *l = &m->layers[i];
 		const char *hex = l->digest + 7, *dhex = im->pc.diff_ids[i] + 7;
@@ -2749,6 +2870,8 @@ int image_ingest(struct image_store *st, const char *ref, const char *top, size_
 		 struct image_ingest_result *res, char **err)
 {
 	struct import im = {.src = src, .top_buf = top, .top_len = len, .pulled = true, .res = res};
+	pthread_mutex_init(&im.prog_mu, NULL);
+	im.prog_mu_init = true;
 	struct guard g = {0};
 	struct desc d = {0};
 	char dg[DIGEST_LEN + 1];

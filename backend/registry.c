@@ -399,7 +399,7 @@ struct pull {
 	char *base;			    /* endpoint, e.g. http://127.0.0.1:5000 */
 	char *auth;			    /* "Authorization: ..." or NULL */
 	char *basic;			    /* "user:pass" for the registry, or NULL */
-	bool tried_basic, tried_token;
+	pthread_mutex_t mu; /* auth, and the handle for token requests */
 	const struct registry_progress *prog;
 	int64_t last_prog_ms;
 };
@@ -415,6 +415,7 @@ struct resp {
 	CURLcode cc;
 	char errbuf[CURL_ERROR_SIZE];
 	struct pull *pl;
+	CURL *curl; /* the handle used: pl->curl, or a blob fetch's own */
 };
 
 static void resp_clear(struct resp *rs)
@@ -426,11 +427,13 @@ static void resp_clear(struct resp *rs)
 	struct image_sink *sink = rs->sink;
 	size_t max = rs->max;
 	struct pull *pl = rs->pl;
+	CURL *curl = rs->curl;
 	memset(rs, 0, sizeof(*rs));
 	sb_init(&rs->body);
 	rs->sink = sink;
 	rs->max = max;
 	rs->pl = pl;
+	rs->curl = curl;
 }
 
 static size_t on_header(char *buf, size_t size, size_t n, void *arg)
@@ -472,7 +475,7 @@ static size_t on_body(char *buf, size_t size, size_t n, void *arg)
 	struct resp *rs = arg;
 	size_t len = size * n;
 	long code = 0;
-	curl_easy_getinfo(rs->pl->curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(rs->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (rs->sink && code == 200) {
 		int rc = image_sink_write(rs->sink, buf, len);
 		if (rc < 0) {
@@ -506,7 +509,9 @@ static int on_xfer(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t u
 static int http_get(struct pull *pl, const char *url, const char *accept, const char *auth,
 		    struct resp *rs, char **err)
 {
-	CURL *c = pl->curl;
+	if (!rs->curl)
+		rs->curl = pl->curl;
+	CURL *c = rs->curl;
 	struct curl_slist *h = NULL;
 	if (accept)
 		h = curl_slist_append(h, accept);
@@ -618,9 +623,13 @@ static void token_cache_put(struct registry *r, const char *key, const char *val
 	pthread_mutex_unlock(&r->lock);
 }
 
-/* Answer challenge WWW (from a 401): Basic with the auths file's
- * credentials, or a Bearer token (cached). */
-static int authenticate(struct pull *pl, const char *www, char **err)
+/* Answer challenge WWW (from a 401 to a request made with USED, the
+ * Authorization header or NULL): Basic with the auths file's credentials,
+ * or a Bearer token (cached, unless it is the one just refused). SECOND:
+ * the request was refused again with the answer, so say what was refused.
+ * Called with pl->mu held. */
+static int authenticate(struct pull *pl, const char *www, const char *used, bool second,
+			char **err)
 {
 	struct registry_challenge ch;
 	cleanup_free char *host = host_key(pl->base);
@@ -636,14 +645,13 @@ static int authenticate(struct pull *pl, const char *www, char **err)
 				  "%s requires authentication, and the credentials file (%s) has "
 				  "none for it",
 				  host, pl->r->auth_file ? pl->r->auth_file : "none set");
-		} else if (pl->tried_basic) {
+		} else if (second) {
 			rc = fail(err, -EACCES, "%s refused the credentials from %s", host,
 				  pl->r->auth_file);
 		} else {
 			cleanup_free char *b = b64_encode(pl->basic);
 			free(pl->auth);
 			pl->auth = xasprintf("Authorization: Basic %s", b);
-			pl->tried_basic = true;
 		}
 		registry_challenge_clear(&ch);
 		return rc;
@@ -653,19 +661,23 @@ static int authenticate(struct pull *pl, const char *www, char **err)
 		registry_challenge_clear(&ch);
 		return rc;
 	}
-	if (pl->tried_token) {
+	if (second) {
 		rc = fail(err, -EACCES, "%s refused the token from %s%s", host, ch.realm,
 			  pl->basic ? "" : " (anonymous; no credentials for it)");
 		registry_challenge_clear(&ch);
 		return rc;
 	}
-	pl->tried_token = true;
 	cleanup_free char *scope =
 	    ch.scope ? xstrdup(ch.scope) : xasprintf("repository:%s:pull", pl->repo);
 	cleanup_free char *key = xasprintf("%s|%s|%s|%s", ch.realm, ch.service ? ch.service : "",
 					   scope, pl->basic ? pl->basic : "");
 	char *tok = NULL;
-	if (!token_cache_get(pl->r, key, &tok)) {
+	if (token_cache_get(pl->r, key, &tok) && used && !strncmp(used, "Authorization: Bearer ", 22) &&
+	    !strcmp(used + 22, tok)) {
+		free(tok); /* the cached one was just refused (expired early?) */
+		tok = NULL;
+	}
+	if (!tok) {
 		struct strbuf url;
 		sb_init(&url);
 		sb_puts(&url, ch.realm);
@@ -740,12 +752,20 @@ static int request(struct pull *pl, const char *path, const char *accept, struct
 {
 	cleanup_free char *url = xasprintf("%s%s", pl->base, path);
 	for (int attempt = 0;; attempt++) {
-		int rc = http_get(pl, url, accept, pl->auth, rs, err);
+		pthread_mutex_lock(&pl->mu);
+		cleanup_free char *auth = pl->auth ? xstrdup(pl->auth) : NULL;
+		pthread_mutex_unlock(&pl->mu);
+		int rc = http_get(pl, url, accept, auth, rs, err);
 		if (rc < 0 || rs->status != 401 || rs->sink_rc)
 			return rc;
-		/* a second 401 makes authenticate() say what was refused */
 		cleanup_free char *www = rs->www_auth ? xstrdup(rs->www_auth) : NULL;
-		if ((rc = authenticate(pl, www, err)) < 0)
+		pthread_mutex_lock(&pl->mu);
+		/* another thread may have answered the challenge meanwhile */
+		bool renewed = attempt == 0 && pl->auth && (!auth || strcmp(auth, pl->auth) != 0);
+		if (!renewed)
+			rc = authenticate(pl, www, auth, attempt > 0, err);
+		pthread_mutex_unlock(&pl->mu);
+		if (rc < 0)
 			return rc;
 		if (attempt > 0)
 			return 0;
@@ -955,10 +975,12 @@ static void pull_progress(void *arg, int64_t done, int64_t total)
 	if (!pl->prog || !pl->prog->cb)
 		return;
 	int64_t now = now_ms();
-	if (done != 0 && done != total && now - pl->last_prog_ms < 200)
-		return;
-	pl->last_prog_ms = now;
-	pl->prog->cb(pl->prog->arg, done, total);
+	pthread_mutex_lock(&pl->mu); /* layers may download in parallel */
+	if (done == 0 || done == total || now - pl->last_prog_ms >= 200) {
+		pl->last_prog_ms = now;
+		pl->prog->cb(pl->prog->arg, done, total);
+	}
+	pthread_mutex_unlock(&pl->mu);
 }
 
 static int pull_fetch(void *arg, enum image_blob_kind kind, const char *digest, int64_t size,
@@ -969,7 +991,12 @@ static int pull_fetch(void *arg, enum image_blob_kind kind, const char *digest, 
 	bool manifest = kind == IMAGE_BLOB_MANIFEST;
 	cleanup_free char *path =
 	    xasprintf("/v2/%s/%s/%s", pl->repo, manifest ? "manifests" : "blobs", digest);
-	struct resp rs = {.max = MAX_ERROR_BODY, .pl = pl, .sink = sink};
+	/* fetches may run in parallel (image_ingest): a handle of its own */
+	struct resp rs = {.max = MAX_ERROR_BODY, .pl = pl, .sink = sink, .curl = curl_easy_init()};
+	if (!rs.curl) {
+		fprintf(stderr, "podfs: curl_easy_init failed\n");
+		abort();
+	}
 	sb_init(&rs.body);
 	int rc = request(pl, path, manifest ? ACCEPT_MANIFESTS : NULL, &rs, err);
 	if (rc < 0) {
@@ -992,8 +1019,10 @@ static int pull_fetch(void *arg, enum image_blob_kind kind, const char *digest, 
 			  "(Docker-Content-Digest)",
 			  digest, rs.digest);
 	}
+	CURL *own = rs.curl;
 	resp_clear(&rs);
 	sb_free(&rs.body);
+	curl_easy_cleanup(own);
 	return rc;
 }
 
@@ -1040,6 +1069,7 @@ int registry_pull(struct registry *r, struct image_store *st, const char *ref,
 	if (!norm)
 		return -EINVAL;
 	struct pull pl = {.r = r, .st = st, .prog = prog};
+	pthread_mutex_init(&pl.mu, NULL);
 	split_ref(norm, &pl);
 	pl.curl = curl_easy_init();
 	if (!pl.curl) {
@@ -1071,7 +1101,6 @@ int registry_pull(struct registry *r, struct image_store *st, const char *ref,
 		pl.base = xstrdup(eps.v[i]);
 		free(pl.auth);
 		pl.auth = NULL;
-		pl.tried_basic = pl.tried_token = false;
 		bool retry = false;
 		cleanup_free char *e = NULL;
 		rc = fetch_top(&pl, &top, &len, &mt, &retry, &e);
@@ -1102,6 +1131,7 @@ out:
 	free(pl.name);
 	free(pl.base);
 	free(pl.auth);
+	pthread_mutex_destroy(&pl.mu);
 	if (pl.basic) {
 		explicit_bzero(pl.basic, strlen(pl.basic));
 		free(pl.basic);
