@@ -9,6 +9,7 @@ Repositories (tag "latest"):
   good/ok            a normal one-layer image (sanity)
   bad/digest         a layer blob whose content does not match its digest
   bad/truncated      a layer blob shorter than its descriptor says
+  bad/second         two layers; the second one's blob does not match its digest
   bad/size           a config descriptor whose size is wrong
   bad/header         a manifest whose Docker-Content-Digest header lies
   bad/dotdot         a layer with a ../ path
@@ -117,6 +118,12 @@ image("bad/truncated", [tar_of([("x", "file", os.urandom(4096))])], t_trunc)
 
 def t_size(m, layers):
     m["config"]["size"] += 10
+def t_second(m, layers):
+    d = layers[1]["digest"]
+    OVERRIDE[("bad/second", d)] = bytes(len(BLOBS[d]))
+image("bad/second", [tar_of([("first", "file", os.urandom(300000))]),
+                     tar_of([("second", "file", b"second\n")])], t_second)
+
 image("bad/size", [tar_of([("x", "file", b"size test\n")])], t_size)
 
 def t_header(m, layers):

@@ -250,6 +250,8 @@ hostile() { # REPO EXPECTED-MESSAGE
 }
 check "a blob whose digest does not match: both digests named, nothing kept" \
   hostile bad/digest 'blob "sha256:[0-9a-f]{64}" does not match its digest: its content hashes to "sha256:[0-9a-f]{64}"'
+check "two layers fetched at once, the second one bad: refused, the good one not kept either" \
+  hostile bad/second 'layer 1: blob "sha256:[0-9a-f]{64}" does not match its digest'
 check "a truncated blob: refused, nothing kept" \
   hostile bad/truncated 'is truncated: got [0-9]+ bytes, its descriptor says [0-9]+'
 check "a descriptor with the wrong size: refused, nothing kept" \
