@@ -514,9 +514,11 @@ YAML
   grep -E "message: .*Pulling image" "$MNT/pods/prog/status" &&
   grep -q "reason: ContainerCreating" "$MNT/pods/prog/status" &&
   wait_for 30 grep -q "Successfully pulled image \"$HH/slow/big\"" "$MNT/pods/prog/events" &&
+  # and a Pulling event with the progress every 10 s (1 s at this scale)
+  grep -Eq "Normal +Pulling c: Pulling image \"$HH/slow/big\": [0-9.]+ [kM]?B of 16.8 MB" "$MNT/pods/prog/events" &&
   rm -r "$MNT/pods/prog"
 }
-check "pull progress (bytes done of total) in the waiting message while it runs" t_progress_in_status
+check "pull progress (bytes done of total) in the waiting message and in events while it runs" t_progress_in_status
 
 t_bearer_cached() {
   local before; before=$(grep -c "GET /token" "$T/hlog")
