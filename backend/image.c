@@ -2464,15 +2464,24 @@ static int want_from_layout(struct import *im, const char *path, const struct de
 
 static int commit_import(struct image_store *st, struct import *im, char **err)
 {
-	/* Everything unpacked must be on disk before it gets a name that
-	 * says "complete". */
-	cleanup_close int rootfd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0 || syncfs(rootfd) < 0)
-		return fail(err, -errno, "sync \"%s\": %s", st->root, strerror(errno));
 	cleanup_free char *tblobs = xasprintf("%s/blobs", im->tmpdir);
 	DIR *d = opendir(tblobs);
 	struct dirent *de;
 	int rc = 0;
+	/* Nothing new (a pull finding the image unchanged): no sync needed. */
+	bool news = im->placed_layers.n > 0;
+	while (!news && d && (de = readdir(d)))
+		news = is_hex64(de->d_name);
+	if (d)
+		rewinddir(d);
+	/* Everything unpacked must be on disk before it gets a name that
+	 * says "complete". */
+	cleanup_close int rootfd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (news && (rootfd < 0 || syncfs(rootfd) < 0)) {
+		if (d)
+			closedir(d);
+		return fail(err, -errno, "sync \"%s\": %s", st->root, strerror(errno));
+	}
 	while (d && (de = readdir(d))) {
 		if (!is_hex64(de->d_name))
 			continue;
@@ -2497,7 +2506,7 @@ static int commit_import(struct image_store *st, struct import *im, char **err)
 			return fail(err, -errno, "store layer \"sha256:%s\": %s", hex,
 				    strerror(errno));
 	}
-	if ((rc = fsync_path(st->blobs)) < 0 || (rc = fsync_path(st->layers)) < 0)
+	if (news && ((rc = fsync_path(st->blobs)) < 0 || (rc = fsync_path(st->layers)) < 0))
 		return fail(err, rc, "sync \"%s\": %s", st->root, strerror(-rc));
 
 	struct guard g = {0};
@@ -2510,6 +2519,15 @@ static int commit_import(struct image_store *st, struct import *im, char **err)
 		size_t i;
 		for (i = 0; i < r.n && strcmp(r.v[i].key, key) != 0; i++)
 			;
+		if (i < r.n && !strcmp(r.v[i].digest, im->manifest_digest) &&
+		    !(r.v[i].index ? !im->index_digest || strcmp(r.v[i].index, im->index_digest)
+				   : im->index_digest != NULL) &&
+		    r.v[i].pulled == im->pulled) {
+			/* unchanged: no rewrite */
+			refs_free(&r);
+			guard_leave(&g);
+			return 0;
+		}
 		if (i < r.n) {
 			free(r.v[i].digest);
 			free(r.v[i].index);

@@ -188,6 +188,15 @@ t_lastest() {
 }
 check "a missing tag: 'tag \"lastest\" not found ...; did you mean \"latest\"?'" t_lastest
 
+t_mirror_fallback() {
+  # an unreachable mirror: the registry itself is asked next
+  pf --registry-mirror "$H=http://127.0.0.1:1" image pull "$H/test/policy:v1" >"$T/o" 2>&1 &&
+  cat "$T/o" && grep -q "^pulled $H/test/policy:v1" "$T/o" &&
+  # a mirror that answers "not found" is final: the origin is not asked
+  ! grep -q "registry-1.docker.io" <(pf --registry-mirror "docker.io=$URL" image pull arisu1000/simple-container-app:lastest 2>&1)
+}
+check "mirrors: an unreachable one falls back to the registry; a 'not found' is final" t_mirror_fallback
+
 t_unreachable() {
   ! pf image pull 127.0.0.1:1/x/y >"$T/o" 2>&1 && cat "$T/o" &&
   grep -q 'cannot reach 127.0.0.1:1 (GET http://127.0.0.1:1/v2/): .*Connection refused\|cannot reach 127.0.0.1:1 (GET http://127.0.0.1:1/v2/): .*Couldn.t connect' "$T/o"
