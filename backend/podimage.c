@@ -18,8 +18,8 @@
 
 #define PULL_BACKOFF_INITIAL_MS 10000
 #define PULL_BACKOFF_MAX_MS	300000
-#define PROGRESS_NOTE_MS	1000	/* status message refresh while pulling */
-#define PROGRESS_EVENT_MS	10000	/* a Pulling progress event at most this often */
+#define PROGRESS_NOTE_MS	1000  /* status message refresh while pulling */
+#define PROGRESS_EVENT_MS	10000 /* a Pulling progress event at most this often */
 
 struct pull_job {
 	struct backend *b;
@@ -202,7 +202,8 @@ static bool present_event(struct backend *b, struct pod *p, struct container *c)
 bool podimage_ready(struct backend *b, struct pod *p, struct container *c, int64_t *wake)
 {
 	const char *image = c->spec->image;
-	const char *policy = c->spec->image_pull_policy ? c->spec->image_pull_policy : "IfNotPresent";
+	const char *policy =
+	    c->spec->image_pull_policy ? c->spec->image_pull_policy : "IfNotPresent";
 	int64_t now = mono_ms();
 
 	if (c->pull && !c->pull->done) {
@@ -212,7 +213,8 @@ bool podimage_ready(struct backend *b, struct pod *p, struct container *c, int64
 			pod_container_wait(c, p->ninit ? "PodInitializing" : "ContainerCreating",
 					   msg);
 			c->pull_note_ms = now;
-			if (j->total_bytes > 0 && now - j->event_ms >= scaled(b, PROGRESS_EVENT_MS)) {
+			if (j->total_bytes > 0 &&
+			    now - j->event_ms >= scaled(b, PROGRESS_EVENT_MS)) {
 				j->event_ms = now;
 				pod_event(b, p, false, "Pulling", c->name, "%s", msg);
 			}

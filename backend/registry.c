@@ -16,11 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_MANIFEST   (8u << 20)
-#define MAX_SMALL_BODY (4u << 20) /* tags lists, tokens */
-#define MAX_ERROR_BODY (64u << 10)
+#define MAX_MANIFEST	  (8u << 20)
+#define MAX_SMALL_BODY	  (4u << 20) /* tags lists, tokens */
+#define MAX_ERROR_BODY	  (64u << 10)
 #define TOKEN_DEFAULT_TTL 60
-#define USER_AGENT "podfs/0.1"
+#define USER_AGENT	  "podfs/0.1"
 
 static const char *const manifest_types[] = {
     "application/vnd.oci.image.index.v1+json",
@@ -28,10 +28,10 @@ static const char *const manifest_types[] = {
     "application/vnd.docker.distribution.manifest.list.v2+json",
     "application/vnd.docker.distribution.manifest.v2+json",
 };
-#define ACCEPT_MANIFESTS                                                                   \
-	"Accept: application/vnd.oci.image.index.v1+json, "                                \
-	"application/vnd.oci.image.manifest.v1+json, "                                     \
-	"application/vnd.docker.distribution.manifest.list.v2+json, "                      \
+#define ACCEPT_MANIFESTS                                                                           \
+	"Accept: application/vnd.oci.image.index.v1+json, "                                        \
+	"application/vnd.oci.image.manifest.v1+json, "                                             \
+	"application/vnd.docker.distribution.manifest.list.v2+json, "                              \
 	"application/vnd.docker.distribution.manifest.v2+json"
 
 struct mirror {
@@ -399,7 +399,7 @@ struct pull {
 	char *base;			    /* endpoint, e.g. http://127.0.0.1:5000 */
 	char *auth;			    /* "Authorization: ..." or NULL */
 	char *basic;			    /* "user:pass" for the registry, or NULL */
-	pthread_mutex_t mu; /* auth, and the handle for token requests */
+	pthread_mutex_t mu;		    /* auth, and the handle for token requests */
 	const struct registry_progress *prog;
 	int64_t last_prog_ms;
 };
@@ -628,8 +628,7 @@ static void token_cache_put(struct registry *r, const char *key, const char *val
  * or a Bearer token (cached, unless it is the one just refused). SECOND:
  * the request was refused again with the answer, so say what was refused.
  * Called with pl->mu held. */
-static int authenticate(struct pull *pl, const char *www, const char *used, bool second,
-			char **err)
+static int authenticate(struct pull *pl, const char *www, const char *used, bool second, char **err)
 {
 	struct registry_challenge ch;
 	cleanup_free char *host = host_key(pl->base);
@@ -672,8 +671,8 @@ static int authenticate(struct pull *pl, const char *www, const char *used, bool
 	cleanup_free char *key = xasprintf("%s|%s|%s|%s", ch.realm, ch.service ? ch.service : "",
 					   scope, pl->basic ? pl->basic : "");
 	char *tok = NULL;
-	if (token_cache_get(pl->r, key, &tok) && used && !strncmp(used, "Authorization: Bearer ", 22) &&
-	    !strcmp(used + 22, tok)) {
+	if (token_cache_get(pl->r, key, &tok) && used &&
+	    !strncmp(used, "Authorization: Bearer ", 22) && !strcmp(used + 22, tok)) {
 		free(tok); /* the cached one was just refused (expired early?) */
 		tok = NULL;
 	}
@@ -710,7 +709,8 @@ static int authenticate(struct pull *pl, const char *www, const char *used, bool
 			rc = fail(err, -EACCES, "token service %s refused: HTTP %ld%s%s", ch.realm,
 				  rs.status, *m ? ": " : "", m);
 		} else if (rc == 0) {
-			json_t *j = json_loadb(rs.body.buf ? rs.body.buf : "", rs.body.len, 0, NULL);
+			json_t *j =
+			    json_loadb(rs.body.buf ? rs.body.buf : "", rs.body.len, 0, NULL);
 			const char *t = json_string_value(json_object_get(j, "token"));
 			if (!t || !*t)
 				t = json_string_value(json_object_get(j, "access_token"));
@@ -950,7 +950,8 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 	const char *own = json_string_value(json_object_get(j, "mediaType"));
 	if (!j) {
 		rc = fail(err, -EBADMSG, "the manifest of %s is not JSON", pl->name);
-	} else if (strstr(ct, "distribution.manifest.v1") || (json_integer_value(json_object_get(j, "schemaVersion")) == 1)) {
+	} else if (strstr(ct, "distribution.manifest.v1") ||
+		   (json_integer_value(json_object_get(j, "schemaVersion")) == 1)) {
 		rc = fail(err, -ENOTSUP,
 			  "%s is a Docker schema 1 image, which podfs does not support", pl->name);
 	} else if (own && known_manifest_type(ct) && strcmp(own, ct) != 0) {
@@ -1060,8 +1061,7 @@ static char *read_auth(struct registry *r, const char *domain)
 }
 
 int registry_pull(struct registry *r, struct image_store *st, const char *ref,
-		  const struct registry_progress *prog, struct image_ingest_result *res,
-		  char **err)
+		  const struct registry_progress *prog, struct image_ingest_result *res, char **err)
 {
 	*err = NULL;
 	memset(res, 0, sizeof(*res));

@@ -152,8 +152,9 @@ TEST(references)
 		free(n);
 		free(err);
 	}
-	static const char *const bad[] = {"", "Busybox", "busybox:", "a//b", "busybox@sha256:12",
-					  "host:port:x/y", "x:-tag", " busybox"};
+	static const char *const bad[] = {
+	    "",	      "Busybox", "busybox:", "a//b", "busybox@sha256:12", "host:port:x/y",
+	    "x:-tag", " busybox"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *err = NULL;
 		char *n = image_normalize_ref(bad[i], &err);
