@@ -492,6 +492,30 @@ t_registry_back() {
 }
 check "the registry comes back: the next try pulls and the pod runs" t_registry_back
 
+t_always_moved_tag() {
+  local d1 d2
+  push "oci:$IMAGES/busybox:latest" "docker://$H/test/moving:latest" &&
+  d1=$($SK inspect --tls-verify=false --format '{{.Digest}}' "docker://$H/test/moving:latest") &&
+  pod moving <<YAML &&
+apiVersion: v1
+kind: Pod
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: c
+    image: $H/test/moving
+    command: ["sh", "-c", "sleep 2; exit 1"]
+YAML
+  wait_for 30 bash -c "[ \"\$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"containerStatuses\"][0][\"imageID\"])' '$MNT/pods/moving/status.json')\" = '$d1' ]" &&
+  push "oci:$IMAGES/simple-container-app:latest" "docker://$H/test/moving:latest" &&
+  d2=$($SK inspect --tls-verify=false --format '{{.Digest}}' "docker://$H/test/moving:latest") &&
+  [ "$d1" != "$d2" ] &&
+  wait_for 40 bash -c "[ \"\$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"containerStatuses\"][0][\"imageID\"])' '$MNT/pods/moving/status.json')\" = '$d2' ]" &&
+  [ "$(grep -c 'Successfully pulled image' "$MNT/pods/moving/events")" -ge 2 ] &&
+  rm -r "$MNT/pods/moving"
+}
+check "Always: a restart pulls again and gets the tag's new image" t_always_moved_tag
+
 t_lastest_pod() {
   pod seed <<'YAML'
 apiVersion: v1
