@@ -12,6 +12,8 @@ Repositories (tag "latest"):
   bad/second         two layers; the second one's blob does not match its digest
   bad/size           a config descriptor whose size is wrong
   bad/header         a manifest whose Docker-Content-Digest header lies
+  bad/mediatype      an OCI manifest served as Docker schema2 (Content-Type)
+  bad/huge           a 9 MiB manifest
   bad/dotdot         a layer with a ../ path
   bad/abssymlink     a layer writing through an absolute symlink
   bad/bomb           a layer of 64 MiB of zeros (tiny compressed)
@@ -129,6 +131,14 @@ image("bad/size", [tar_of([("x", "file", b"size test\n")])], t_size)
 def t_header(m, layers):
     return "sha256:" + "0" * 64
 image("bad/header", [tar_of([("x", "file", b"header test\n")])], t_header)
+
+image("bad/mediatype", [tar_of([("x", "file", b"mediatype\n")])])
+body, _, hdr = MANIFESTS[("bad/mediatype", "latest")]
+MANIFESTS[("bad/mediatype", "latest")] = (
+    body, "application/vnd.docker.distribution.manifest.v2+json", hdr)
+
+huge = b'{"schemaVersion":2,"pad":"' + b"x" * (9 << 20) + b'"}'
+MANIFESTS[("bad/huge", "latest")] = (huge, OCI_MANIFEST, None)
 
 image("bad/dotdot", [tar_of([("ok", "file", b"ok\n"),
                              ("../../../../../../tmp/podfs-evil-dotdot", "file", b"pwned\n")])])

@@ -267,6 +267,10 @@ check "a descriptor with the wrong size: refused, nothing kept" \
   hostile bad/size 'image config: blob .* its descriptor says'
 check "a lying Docker-Content-Digest: refused" \
   hostile bad/header 'manifest digest mismatch .*Docker-Content-Digest'
+check "a manifest whose mediaType disagrees with its Content-Type: refused" \
+  hostile bad/mediatype 'says mediaType "application/vnd.oci.image.manifest.v1\+json" but was served as "application/vnd.docker.distribution.manifest.v2\+json"'
+check "a 9 MiB manifest: refused" \
+  hostile bad/huge 'manifest of .* is larger than 8388608 bytes'
 check "a layer with ../ paths: refused, nothing written outside" \
   hostile bad/dotdot 'path escapes the layer'
 check "a layer writing through an absolute symlink: refused" \
