@@ -483,7 +483,7 @@ gaps = [b - a for a, b in zip(ts, ts[1:])]
 print("gaps", gaps)
 want = [1, 2, 4]
 # event times have 1 s resolution
-ok = all(w - 1 <= g <= w * 1.6 + 1.5 for w, g in zip(want, gaps[:3])) and gaps[2] > gaps[0]
+ok = all(w - 1 <= g <= w * 2 + 2 for w, g in zip(want, gaps[:3])) and gaps[2] > gaps[0]
 sys.exit(0 if ok and len(gaps) >= 3 else 1)
 PY
 }
