@@ -417,6 +417,25 @@ YAML
 }
 check "imagePullPolicy Never, image absent: ErrImageNeverPull, no registry request" t_never
 
+t_imported_always() {
+  "$PODFS" --state-dir "$STATE" image import "$IMAGES/busybox" "$H/test/imported:latest" >/dev/null &&
+  pod imported <<YAML &&
+apiVersion: v1
+kind: Pod
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: c
+    image: $H/test/imported
+    command: ["sleep", "3600"]
+YAML
+  wait_for 30 phase_is imported Running &&
+  "$PODFS" validate "$MNT/pods/imported/spec.yaml" | grep -q '"imagePullPolicy": "Always"' &&
+  events imported | grep -q "Container image \"$H/test/imported\" already present on machine" &&
+  ! grep -q "/v2/test/imported/" "$REG/log" && rm -r "$MNT/pods/imported"
+}
+check "an imported image counts as present for Always (the :latest default): no registry request" t_imported_always
+
 t_invalid_name() {
   pod badname <<'YAML'
 apiVersion: v1
