@@ -5,6 +5,7 @@
 #include "backend/cni.h"
 #include "backend/pod.h"
 #include "backend/probe.h"
+#include "backend/registry.h"
 #include "backend/spec.h"
 #include "backend/static.h"
 #include "backend/util.h"
@@ -213,6 +214,8 @@ int backend_open(const struct backend_opts *opts, struct backend **out, char **e
 		goto fail;
 	if ((r = image_store_open(b->state_dir, &b->images, err)) < 0)
 		goto fail;
+	if ((r = backend_registry_setup(opts, b->state_dir, &b->registry, err)) < 0)
+		goto fail;
 	find_host_ip(b);
 	if ((r = cni_net_init(&b->net, opts->pod_cidr ? opts->pod_cidr : CNI_DEFAULT_CIDR,
 			      opts->cni_bin_dir, NULL, b->host_ip, err)) < 0)
@@ -304,11 +307,13 @@ void backend_close(struct backend *b, bool stop_pods)
 	}
 	if (b->pool)
 		probe_pool_stop(b->pool); /* jobs finish; the pods are still there */
+	podimage_shutdown(b);
 	for (size_t i = 0; i < b->npods; i++)
 		pod_free(b->pods[i]);
 	free(b->pods);
 	image_store_close(b->images);
 	cni_net_fini(&b->net);
+	registry_free(b->registry);
 	rt_fini(&b->rt);
 	if (b->wake_fd >= 0)
 		close(b->wake_fd);

@@ -22,6 +22,9 @@ struct backend_opts {
 	const char *cni_bin_dir; /* the CNI plugins; default /usr/lib/cni */
 	const char *manifest_dir; /* static pods, as kubelet's --pod-manifest-path; or NULL */
 	int lock_fd; /* > 0: the state dir's lock, already taken by backend_lock_state */
+	const char **registry_mirrors;	  /* "REG=URL", NULL-terminated; may be NULL */
+	const char **insecure_registries; /* "HOST[:PORT]", NULL-terminated; may be NULL */
+	const char *registry_auth;	  /* credentials file; default STATE/auth.json */
 };
 
 /* Check a --pod-cidr value (IPv4 a.b.c.d/N, N from 8 to 30, the network
@@ -107,8 +110,8 @@ int backend_validate_file(const char *file, char **json, char **errors);
 int backend_validate_buf(const char *name, const char *buf, size_t len, char **json,
 			 char **errors);
 
-/* `podfs image ...` subcommands against STATE_DIR; print to stdout/stderr
- * and return the process exit status. */
-int backend_image_cmd(const char *state_dir, int argc, char **argv);
+/* `podfs image ...` subcommands against OPTS' state dir (and registry
+ * settings); print to stdout/stderr and return the process exit status. */
+int backend_image_cmd(const struct backend_opts *opts, int argc, char **argv);
 
 #endif

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -569,6 +570,7 @@ struct ref_rec {
 	char *key;    /* normalized "name:tag" or "name@digest" */
 	char *digest; /* manifest digest */
 	char *index;  /* digest of the index it was chosen from, or NULL */
+	bool pulled;  /* came from a registry (else from image_import) */
 };
 
 struct refs {
@@ -588,12 +590,14 @@ static void refs_free(struct refs *r)
 	r->n = 0;
 }
 
-static void refs_add(struct refs *r, const char *key, const char *digest, const char *index)
+static void refs_add(struct refs *r, const char *key, const char *digest, const char *index,
+		     bool pulled)
 {
 	r->v = xrealloc(r->v, (r->n + 1) * sizeof(*r->v));
 	r->v[r->n].key = xstrdup(key);
 	r->v[r->n].digest = xstrdup(digest);
 	r->v[r->n].index = index ? xstrdup(index) : NULL;
+	r->v[r->n].pulled = pulled;
 	r->n++;
 }
 
@@ -628,9 +632,10 @@ static int refs_load(struct image_store *st, struct refs *r, char **err)
 	{
 		const char *d = json_string_value(json_object_get(v, "digest"));
 		const char *ix = json_string_value(json_object_get(v, "index"));
+		const char *src = json_string_value(json_object_get(v, "source"));
 		if (!digest_ok(d) || (ix && !digest_ok(ix)))
 			continue;
-		refs_add(r, key, d, ix);
+		refs_add(r, key, d, ix, src && strcmp(src, "pull") == 0);
 	}
 	json_decref(root);
 	if (r->n)
@@ -645,6 +650,7 @@ static int refs_save(struct image_store *st, const struct refs *r, char **err)
 		json_t *v = json_pack("{s:s}", "digest", r->v[i].digest);
 		if (r->v[i].index)
 			json_object_set_new(v, "index", json_string(r->v[i].index));
+		json_object_set_new(v, "source", json_string(r->v[i].pulled ? "pull" : "import"));
 		json_object_set_new(map, r->v[i].key, v);
 	}
 	json_t *root = json_pack("{s:i,s:o}", "version", 1, "refs", map);
@@ -1484,6 +1490,7 @@ static int write_file_data(struct unpack *u, struct archive *in, int fd, struct 
 	const void *p;
 	size_t n;
 	la_int64_t off;
+	off_t kicked = 0; /* written back up to here */
 	for (;;) {
 		int r = archive_read_data_block(in, &p, &n, &off);
 		if (r == ARCHIVE_EOF)
@@ -1499,10 +1506,20 @@ static int write_file_data(struct unpack *u, struct archive *in, int fd, struct 
 		int rc = pwrite_all(fd, p, n, (off_t)off);
 		if (rc < 0)
 			return fail(u->err, rc, "entry \"%s\": write: %s", name, strerror(-rc));
+		/* start writeback as we go, so the commit's syncfs waits for less */
+		if ((off_t)off + (off_t)n - kicked >= (8 << 20)) {
+			sync_file_range(fd, kicked, (off_t)off + (off_t)n - kicked,
+					SYNC_FILE_RANGE_WRITE);
+			kicked = (off_t)off + (off_t)n;
+		}
 	}
 	/* A sparse file may end in a hole. */
 	if (archive_entry_size_is_set(e) && ftruncate(fd, archive_entry_size(e)) < 0)
 		return fail(u->err, -errno, "entry \"%s\": truncate: %s", name, strerror(errno));
+	/* Start writing big files back now: the commit's syncfs then waits
+	 * for less. */
+	if (archive_entry_size_is_set(e) && archive_entry_size(e) >= (1 << 20))
+		sync_file_range(fd, kicked, 0, SYNC_FILE_RANGE_WRITE);
 	return 0;
 }
 
@@ -1710,11 +1727,12 @@ static int too_big(char **err, uint64_t max)
 		    (unsigned long long)max);
 }
 
-/* Unpack the layer blob at BLOB (media type MT) into the new dir DEST and
- * check that the uncompressed stream hashes to DIFF_ID. On failure DEST may
- * be left partly filled; the caller removes it. */
-static int layer_unpack(struct image_store *st, const char *blob, const char *mt, const char *dest,
-			const char *diff_id, char **err)
+/* Unpack the layer blob at BLOB, or read from FD if BLOB is NULL (media
+ * type MT) into the new dir DEST and check that the uncompressed stream
+ * hashes to DIFF_ID. On failure DEST may be left partly filled; the caller
+ * removes it. */
+static int layer_unpack_from(struct image_store *st, const char *blob, int fd, const char *mt,
+			     const char *dest, const char *diff_id, char **err)
 {
 	struct unpack u = {
 	    .rootfd = -1,
@@ -1749,7 +1767,8 @@ static int layer_unpack(struct image_store *st, const char *blob, const char *mt
 	default:
 		break;
 	}
-	if (archive_read_open_filename(u.outer, blob, IOBUF) != ARCHIVE_OK ||
+	if ((blob ? archive_read_open_filename(u.outer, blob, IOBUF)
+		  : archive_read_open_fd(u.outer, fd, IOBUF)) != ARCHIVE_OK ||
 	    archive_read_next_header(u.outer, &e) != ARCHIVE_OK) {
 		rc = fail(err, -EIO, "cannot decompress: %s",
 			  archive_error_string(u.outer) ? archive_error_string(u.outer) : "empty");
@@ -1831,6 +1850,12 @@ out:
 	free(u.buf);
 	free(u.ioerr);
 	return rc;
+}
+
+static int layer_unpack(struct image_store *st, const char *blob, const char *mt, const char *dest,
+			const char *diff_id, char **err)
+{
+	return layer_unpack_from(st, blob, -1, mt, dest, diff_id, err);
 }
 
 /* ---- OCI archives -------------------------------------------------------- */
@@ -1946,6 +1971,17 @@ struct import {
 	struct jblob jb[MAX_INDEX_DEPTH + 2];
 	size_t njb;
 	struct strv placed_layers; /* diff-id hexes unpacked here, in tmpdir */
+	/* a pull: blobs come from SRC, the top manifest is given */
+	const struct image_source *src;
+	const char *top_buf;
+	size_t top_len;
+	int64_t prog_done, prog_total;
+	pthread_mutex_t prog_mu; /* prog_done, res->downloaded: layers fetched in parallel */
+	bool prog_mu_init;
+	int *lock_fds; /* per-blob locks held until the commit */
+	size_t nlocks;
+	bool pulled;
+	struct image_ingest_result *res;
 };
 
 static void import_free(struct import *im)
@@ -1963,6 +1999,213 @@ static void import_free(struct import *im)
 	for (size_t i = 0; i < im->njb; i++)
 		free(im->jb[i].buf);
 	strv_free(&im->placed_layers);
+	for (size_t i = 0; i < im->nlocks; i++)
+		close(im->lock_fds[i]);
+	free(im->lock_fds);
+	if (im->prog_mu_init)
+		pthread_mutex_destroy(&im->prog_mu);
+}
+
+/* ---- blobs from a source (the registry) ---------------------------------- */
+
+/* The verifying writer a source feeds: counts, hashes, and stores into
+ * memory (small JSON blobs) or a file (layers). */
+struct image_sink {
+	struct sha256 h;
+	const char *digest;
+	int64_t size, got;
+	int fd;	   /* file mode, or -1 */
+	char *buf; /* memory mode: SIZE bytes */
+	bool layer;
+	struct import *im;
+	int stream_fd; /* a copy goes to the unpacker (socket), or -1 */
+};
+
+int image_sink_write(struct image_sink *s, const void *p, size_t n)
+{
+	if ((int64_t)n > s->size - s->got) {
+		s->got = s->size + 1;
+		return -EFBIG;
+	}
+	sha_update(&s->h, p, n);
+	if (s->fd >= 0) {
+		int rc = write_all(s->fd, p, n);
+		if (rc < 0)
+			return rc;
+	} else if (s->buf) {
+		memcpy(s->buf + s->got, p, n);
+	}
+	s->got += (int64_t)n;
+	/* the unpacker gave up (it says why later): keep downloading, since a
+	 * digest mismatch is the better message */
+	for (size_t off = 0; s->stream_fd >= 0 && off < n;) {
+		ssize_t w = send(s->stream_fd, (const char *)p + off, n - off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			close(s->stream_fd);
+			s->stream_fd = -1;
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (s->layer && s->im->src->progress) {
+		pthread_mutex_lock(&s->im->prog_mu);
+		s->im->prog_done += (int64_t)n;
+		int64_t done = s->im->prog_done;
+		pthread_mutex_unlock(&s->im->prog_mu);
+		s->im->src->progress(s->im->src->arg, done, s->im->prog_total);
+	}
+	return 0;
+}
+
+int64_t image_sink_received(const struct image_sink *s)
+{
+	return s->got;
+}
+
+/* Fetch DIGEST (SIZE bytes) from the source into FD (>= 0) or memory, and
+ * check size and digest. On success a memory fetch leaves the bytes in
+ * *OUT (NUL-terminated). */
+static int source_fetch(struct import *im, enum image_blob_kind kind, const char *digest,
+			int64_t size, const char *mt, int fd, int stream_fd, char **out, char **err)
+{
+	struct image_sink s = {
+	    .digest = digest, .size = size, .fd = fd, .im = im, .stream_fd = stream_fd};
+	s.layer = kind == IMAGE_BLOB_LAYER;
+	if (fd < 0 && out)
+		s.buf = xmalloc((size_t)size + 1);
+	sha_init(&s.h);
+	int rc = im->src->fetch(im->src->arg, kind, digest, size, mt, &s, err);
+	if (rc == 0 && s.got > size)
+		rc = fail(err, -EBADMSG, "blob \"%s\" is larger than the %lld bytes its descriptor says",
+			  digest, (long long)size);
+	else if (rc == 0 && s.got != size)
+		rc = fail(err, -EBADMSG,
+			  "blob \"%s\" is truncated: got %lld bytes, its descriptor says %lld",
+			  digest, (long long)s.got, (long long)size);
+	if (rc == 0) {
+		char got[DIGEST_LEN + 1];
+		sha_final(&s.h, got);
+		if (strcmp(got, digest) != 0)
+			rc = digest_mismatch(err, digest, got);
+	}
+	sha_free(&s.h);
+	if (s.stream_fd >= 0)
+		close(s.stream_fd); /* EOF for the unpacker */
+	if (rc == 0 && s.buf) {
+		s.buf[size] = '\0';
+		*out = s.buf;
+	} else {
+		free(s.buf);
+	}
+	return rc;
+}
+
+/* A small JSON blob (manifest, index, config), from the layout or the
+ * source, verified. */
+static int im_json(struct import *im, enum image_blob_kind kind, const char *digest, int64_t size,
+		   size_t max, const char *mt, char **buf, size_t *len, char **err)
+{
+	if (!im->src)
+		return blob_read(im->blobdir, digest, size, max, buf, len, err);
+	if (size < 0 || (uint64_t)size > max)
+		return fail(err, -EFBIG, "blob \"%s\": its descriptor says %lld bytes, more than %zu",
+			    digest, (long long)size, max);
+	int rc = source_fetch(im, kind, digest, size, mt, -1, -1, buf, err);
+	if (rc == 0)
+		*len = (size_t)size;
+	return rc;
+}
+
+/* A layer blob into the new file DST, verified; DST is removed on failure.
+ * From a source, a copy of the bytes also goes to STREAM_FD (closed here),
+ * or -1. */
+static int im_layer_blob(struct image_store *st, struct import *im, const struct desc *l,
+			 const char *dst, int stream_fd, char **err)
+{
+	if (!im->src) {
+		cleanup_free char *from = xasprintf("%s/%s", im->blobdir, l->digest + 7);
+		if (stream_fd >= 0)
+			close(stream_fd);
+		return blob_copy(from, dst, l->digest, l->size, err);
+	}
+	if ((uint64_t)l->size > st->max_layer_bytes) {
+		if (stream_fd >= 0)
+			close(stream_fd);
+		return fail(err, -EFBIG, "blob \"%s\" is %lld bytes, more than the limit %llu",
+			    l->digest, (long long)l->size, (unsigned long long)st->max_layer_bytes);
+	}
+	/* DST NULL: only hashed and streamed (the unpacked layer is what the
+	 * store keeps of a pulled layer) */
+	int fd = dst ? open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
+	if (dst && fd < 0) {
+		if (stream_fd >= 0)
+			close(stream_fd);
+		return fail(err, -errno, "create \"%s\": %s", dst, strerror(errno));
+	}
+	int rc = source_fetch(im, IMAGE_BLOB_LAYER, l->digest, l->size, l->media_type, fd,
+			      stream_fd, NULL, err);
+	if (fd >= 0 && close(fd) < 0 && rc == 0)
+		rc = fail(err, -errno, "write \"%s\": %s", dst, strerror(errno));
+	if (rc < 0 && dst)
+		unlink(dst);
+	return rc;
+}
+
+static int str_cmp(const void *a, const void *b);
+static int layer_unpack_from(struct image_store *st, const char *blob, int fd, const char *mt,
+			     const char *dest, const char *diff_id, char **err);
+
+/* A layer unpacked while it downloads: the sink sends a copy of the bytes
+ * to this thread through a socket. Nothing is trusted before both the blob
+ * digest (the sink) and the diff_id (the unpacker) are checked. */
+struct stream_unpack {
+	struct image_store *st;
+	int fd;
+	const char *mt, *dest, *diff_id;
+	int rc;
+	char *err;
+};
+
+static void *stream_unpack_thread(void *arg)
+{
+	struct stream_unpack *su = arg;
+	su->rc = layer_unpack_from(su->st, NULL, su->fd, su->mt, su->dest, su->diff_id, &su->err);
+	/* drain, so the sender never blocks on an unpacker that stopped early */
+	char buf[8192];
+	while (su->rc == 0 && read(su->fd, buf, sizeof(buf)) > 0)
+		;
+	close(su->fd);
+	return NULL;
+}
+
+/* Lock every layer blob of the manifest (sorted, so two pulls sharing
+ * layers cannot deadlock) until the commit: a second pull of the same
+ * layer waits and then finds it in the store. flock() works between
+ * threads too, since each open() is its own lock owner. */
+static int lock_layers(struct image_store *st, struct import *im, char **err)
+{
+	struct strv hex = {0};
+	for (size_t i = 0; i < im->m.nlayers; i++)
+		strv_push(&hex, im->m.layers[i].digest + 7);
+	if (hex.n)
+		qsort(hex.v, hex.n, sizeof(char *), str_cmp);
+	cleanup_free char *dir = xasprintf("%s/locks", st->root);
+	int rc = mkdir_p(dir, 0700);
+	im->lock_fds = xcalloc(hex.n + 1, sizeof(int));
+	for (size_t i = 0; rc == 0 && i < hex.n; i++) {
+		if (i && strcmp(hex.v[i], hex.v[i - 1]) == 0)
+			continue;
+		cleanup_free char *p = xasprintf("%s/%s", dir, hex.v[i]);
+		int fd = flock_open(p, LOCK_EX);
+		if (fd < 0)
+			rc = fail(err, fd, "lock \"%s\": %s", p, strerror(-fd));
+		else
+			im->lock_fds[im->nlocks++] = fd;
+	}
+	strv_free(&hex);
+	return rc;
 }
 
 static int read_layout_index(struct import *im, char **err)
@@ -2116,9 +2359,17 @@ static int resolve_manifest(struct import *im, const struct desc *top, char **er
 		}
 		char *buf;
 		size_t len;
-		rc = blob_read(im->blobdir, cur.digest, cur.size, MAX_JSON_BLOB, &buf, &len, err);
-		if (rc < 0)
-			break;
+		if (depth == 0 && im->top_buf) {
+			buf = xmalloc(im->top_len + 1);
+			memcpy(buf, im->top_buf, im->top_len);
+			buf[im->top_len] = '\0';
+			len = im->top_len;
+		} else {
+			rc = im_json(im, IMAGE_BLOB_MANIFEST, cur.digest, cur.size, MAX_JSON_BLOB,
+				     cur.media_type, &buf, &len, err);
+			if (rc < 0)
+				break;
+		}
 		struct jblob *jb = &im->jb[im->njb++];
 		memcpy(jb->digest, cur.digest, DIGEST_LEN + 1);
 		jb->buf = buf;
@@ -2213,15 +2464,24 @@ static int want_from_layout(struct import *im, const char *path, const struct de
 
 static int commit_import(struct image_store *st, struct import *im, char **err)
 {
-	/* Everything unpacked must be on disk before it gets a name that
-	 * says "complete". */
-	cleanup_close int rootfd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0 || syncfs(rootfd) < 0)
-		return fail(err, -errno, "sync \"%s\": %s", st->root, strerror(errno));
 	cleanup_free char *tblobs = xasprintf("%s/blobs", im->tmpdir);
 	DIR *d = opendir(tblobs);
 	struct dirent *de;
 	int rc = 0;
+	/* Nothing new (a pull finding the image unchanged): no sync needed. */
+	bool news = im->placed_layers.n > 0;
+	while (!news && d && (de = readdir(d)))
+		news = is_hex64(de->d_name);
+	if (d)
+		rewinddir(d);
+	/* Everything unpacked must be on disk before it gets a name that
+	 * says "complete". */
+	cleanup_close int rootfd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (news && (rootfd < 0 || syncfs(rootfd) < 0)) {
+		if (d)
+			closedir(d);
+		return fail(err, -errno, "sync \"%s\": %s", st->root, strerror(errno));
+	}
 	while (d && (de = readdir(d))) {
 		if (!is_hex64(de->d_name))
 			continue;
@@ -2246,7 +2506,7 @@ static int commit_import(struct image_store *st, struct import *im, char **err)
 			return fail(err, -errno, "store layer \"sha256:%s\": %s", hex,
 				    strerror(errno));
 	}
-	if ((rc = fsync_path(st->blobs)) < 0 || (rc = fsync_path(st->layers)) < 0)
+	if (news && ((rc = fsync_path(st->blobs)) < 0 || (rc = fsync_path(st->layers)) < 0))
 		return fail(err, rc, "sync \"%s\": %s", st->root, strerror(-rc));
 
 	struct guard g = {0};
@@ -2259,13 +2519,23 @@ static int commit_import(struct image_store *st, struct import *im, char **err)
 		size_t i;
 		for (i = 0; i < r.n && strcmp(r.v[i].key, key) != 0; i++)
 			;
+		if (i < r.n && !strcmp(r.v[i].digest, im->manifest_digest) &&
+		    !(r.v[i].index ? !im->index_digest || strcmp(r.v[i].index, im->index_digest)
+				   : im->index_digest != NULL) &&
+		    r.v[i].pulled == im->pulled) {
+			/* unchanged: no rewrite */
+			refs_free(&r);
+			guard_leave(&g);
+			return 0;
+		}
 		if (i < r.n) {
 			free(r.v[i].digest);
 			free(r.v[i].index);
 			r.v[i].digest = xstrdup(im->manifest_digest);
 			r.v[i].index = im->index_digest ? xstrdup(im->index_digest) : NULL;
+			r.v[i].pulled = im->pulled;
 		} else {
-			refs_add(&r, key, im->manifest_digest, im->index_digest);
+			refs_add(&r, key, im->manifest_digest, im->index_digest, im->pulled);
 		}
 		rc = refs_save(st, &r, err);
 		refs_free(&r);
@@ -2274,9 +2544,120 @@ static int commit_import(struct image_store *st, struct import *im, char **err)
 	return rc;
 }
 
-static int do_import(struct image_store *st, struct import *im, const char *path, char **err)
-{
+/* A pull fetches the layers the store lacks several at a time, each
+ * unpacked while it streams in (stream_unpack_thread). */
+#define PARALLEL_LAYERS 3
+
+struct layer_job {
+	size_t idx;
 	int rc;
+	char *err;
+};
+
+struct parallel {
+	struct image_store *st;
+	struct import *im;
+	struct layer_job *jobs;
+	size_t njobs, next;
+	pthread_mutex_t mu;
+};
+
+static void *layer_worker(void *arg)
+{
+	struct parallel *pa = arg;
+	struct import *im = pa->im;
+	for (;;) {
+		pthread_mutex_lock(&pa->mu);
+		size_t k = pa->next < pa->njobs ? pa->next++ : pa->njobs;
+		pthread_mutex_unlock(&pa->mu);
+		if (k == pa->njobs)
+			return NULL;
+		struct layer_job *j = &pa->jobs[k];
+		const struct desc *l = &im->m.layers[j->idx];
+		const char *diff_id = im->pc.diff_ids[j->idx];
+		cleanup_free char *dest = xasprintf("%s/layer-%s", im->tmpdir, diff_id + 7);
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+			j->rc = fail(&j->err, -errno, "socketpair: %s", strerror(errno));
+			continue;
+		}
+		struct stream_unpack su = {
+		    .st = pa->st, .fd = sv[1], .mt = l->media_type, .dest = dest, .diff_id = diff_id};
+		pthread_t th;
+		if (pthread_create(&th, NULL, stream_unpack_thread, &su) != 0) {
+			close(sv[0]);
+			close(sv[1]);
+			j->rc = fail(&j->err, -EAGAIN, "cannot start an unpack thread");
+			continue;
+		}
+		j->rc = im_layer_blob(pa->st, im, l, NULL, sv[0], &j->err);
+		pthread_join(th, NULL);
+		if (j->rc == 0 && su.rc < 0) {
+			j->rc = su.rc;
+			free(j->err);
+			j->err = steal_pointer(&su.err);
+			err_prefix(&j->err, "layer %zu (\"%s\")", j->idx, l->digest);
+		} else if (j->rc < 0) {
+			err_prefix(&j->err, "layer %zu", j->idx);
+		}
+		free(su.err);
+		if (j->rc < 0)
+			rm_rf(dest);
+	}
+}
+
+static int fetch_layers_parallel(struct image_store *st, struct import *im, char **err)
+{
+	struct manifest *m = &im->m;
+	struct parallel pa = {.st = st, .im = im};
+	pa.jobs = xcalloc(m->nlayers + 1, sizeof(*pa.jobs));
+	for (size_t i = 0; i < m->nlayers; i++) {
+		const char *dhex = im->pc.diff_ids[i] + 7;
+		cleanup_free char *have = xasprintf("%s/%s", st->blobs, m->layers[i].digest + 7);
+		cleanup_free char *done = xasprintf("%s/%s", st->layers, dhex);
+		bool again = false; /* the same layer earlier in this image */
+		for (size_t k = 0; k < i; k++)
+			again |= !strcmp(im->pc.diff_ids[k], im->pc.diff_ids[i]) ||
+				 !strcmp(m->layers[k].digest, m->layers[i].digest);
+		if (again || exists(done) || exists(have))
+			continue;
+		pa.jobs[pa.njobs++].idx = i;
+	}
+	int rc = 0;
+	if (pa.njobs > 0) {
+		pthread_mutex_init(&pa.mu, NULL);
+		size_t nt = pa.njobs < PARALLEL_LAYERS ? pa.njobs : PARALLEL_LAYERS;
+		pthread_t th[PARALLEL_LAYERS];
+		size_t started = 0;
+		for (; started < nt; started++)
+			if (pthread_create(&th[started], NULL, layer_worker, &pa) != 0)
+				break;
+		if (started == 0)
+			layer_worker(&pa);
+		for (size_t t = 0; t < started; t++)
+			pthread_join(th[t], NULL);
+		pthread_mutex_destroy(&pa.mu);
+		/* the first failure in image order is the one reported */
+		for (size_t k = 0; k < pa.njobs; k++) {
+			struct layer_job *j = &pa.jobs[k];
+			if (j->rc < 0 && rc == 0) {
+				rc = j->rc;
+				free(*err);
+				*err = steal_pointer(&j->err);
+			} else if (j->rc == 0) {
+				strv_push(&im->placed_layers, im->pc.diff_ids[j->idx] + 7);
+				if (im->res)
+					im->res->downloaded += m->layers[j->idx].size;
+			}
+			free(j->err);
+		}
+	}
+	free(pa.jobs);
+	return rc;
+}
+
+static int make_tmpdir(struct image_store *st, struct import *im, char **err)
+{
 	cleanup_free char *tmpl = xasprintf("%s/import-XXXXXX", st->tmp);
 	if (!mkdtemp(tmpl))
 		return fail(err, -errno, "create temporary dir in \"%s\": %s", st->tmp,
@@ -2285,35 +2666,22 @@ static int do_import(struct image_store *st, struct import *im, const char *path
 	cleanup_free char *tblobs = xasprintf("%s/blobs", im->tmpdir);
 	if (mkdir(tblobs, 0700) < 0)
 		return fail(err, -errno, "mkdir \"%s\": %s", tblobs, strerror(errno));
+	return 0;
+}
 
-	struct stat s;
-	if (stat(path, &s) < 0)
-		return fail(err, -errno, "%s", strerror(errno));
-	if (S_ISDIR(s.st_mode)) {
-		im->layout = xstrdup(path);
-	} else if (S_ISREG(s.st_mode)) {
-		im->layout = xasprintf("%s/layout", im->tmpdir);
-		if ((rc = extract_layout(st, path, im->layout, err)) < 0)
-			return rc;
-	} else {
-		return fail(err, -EINVAL, "neither an oci layout directory nor an oci archive");
-	}
-	im->blobdir = xasprintf("%s/blobs/sha256", im->layout);
-	if ((rc = read_layout_index(im, err)) < 0)
-		return rc;
-
-	size_t pick = 0;
-	if ((rc = select_entry(im, &pick, err)) < 0)
-		return rc;
-	if (!im->have_want && (rc = want_from_layout(im, path, &im->entries[pick], err)) < 0)
-		return rc;
-	if ((rc = resolve_manifest(im, &im->entries[pick], err)) < 0)
+/* From the chosen top manifest or index (IM->top_buf, or the layout entry
+ * TOP) down to the layers in the store and the reference in refs.json:
+ * the path every import and every pull takes. */
+static int ingest(struct image_store *st, struct import *im, const struct desc *top, char **err)
+{
+	int rc;
+	cleanup_free char *tblobs = xasprintf("%s/blobs", im->tmpdir);
+	if ((rc = resolve_manifest(im, top, err)) < 0)
 		return rc;
 	if (im->want.digest && strcmp(im->want.digest, im->manifest_digest) != 0 &&
 	    (!im->index_digest || strcmp(im->want.digest, im->index_digest) != 0))
 		return fail(err, -EBADMSG,
-			    "the reference asks for digest \"%s\", the layout's "
-			    "image is \"%s\"",
+			    "the reference asks for digest \"%s\", but the image is \"%s\"",
 			    im->want.digest,
 			    im->index_digest ? im->index_digest : im->manifest_digest);
 
@@ -2321,8 +2689,8 @@ static int do_import(struct image_store *st, struct import *im, const char *path
 	struct manifest *m = &im->m;
 	char *cbuf;
 	size_t clen;
-	if ((rc = blob_read(im->blobdir, m->config.digest, m->config.size, MAX_CONFIG_BLOB, &cbuf,
-			    &clen, err)) < 0) {
+	if ((rc = im_json(im, IMAGE_BLOB_CONFIG, m->config.digest, m->config.size,
+			  MAX_CONFIG_BLOB, m->config.media_type, &cbuf, &clen, err)) < 0) {
 		err_prefix(err, "image config");
 		return rc;
 	}
@@ -2361,31 +2729,87 @@ static int do_import(struct image_store *st, struct import *im, const char *path
 			return fail(err, rc, "write \"%s\": %s", dst, strerror(-rc));
 	}
 
-	/* Layers: verify each blob, then unpack what the store lacks. */
+	/* Layers: one download and one unpack per layer, even across pulls. */
+	if ((rc = lock_layers(st, im, err)) < 0)
+		return rc;
+	im->prog_total = 0;
+	for (size_t i = 0; i < m->nlayers; i++) {
+		cleanup_free char *have = xasprintf("%s/%s", st->blobs, m->layers[i].digest + 7);
+		cleanup_free char *ldir = xasprintf("%s/%s", st->layers, im->pc.diff_ids[i] + 7);
+		bool dup = false;
+		for (size_t k = 0; k < i; k++)
+			dup |= strcmp(m->layers[k].digest, m->layers[i].digest) == 0;
+		if (!dup && !exists(have) && !(im->src && exists(ldir)))
+			im->prog_total += m->layers[i].size;
+	}
+	if (im->src && im->src->progress)
+		im->src->progress(im->src->arg, 0, im->prog_total);
+	if (im->src && (rc = fetch_layers_parallel(st, im, err)) < 0)
+		return rc;
 	for (size_t i = 0; i < m->nlayers; i++) {
 		const struct desc *l = &m->layers[i];
 		const char *hex = l->digest + 7, *dhex = im->pc.diff_ids[i] + 7;
 		cleanup_free char *have = xasprintf("%s/%s", st->blobs, hex);
 		cleanup_free char *src = NULL;
+		cleanup_free char *done = xasprintf("%s/%s", st->layers, dhex);
+		cleanup_free char *dest = xasprintf("%s/layer-%s", im->tmpdir, dhex);
+		bool placed = false;
+		for (size_t k = 0; k < im->placed_layers.n; k++)
+			placed |= strcmp(im->placed_layers.v[k], dhex) == 0;
+		bool need_unpack = !placed && !exists(done);
+		if (im->src && !need_unpack)
+			continue; /* a pull needs no blob of a layer the store has */
 		if (exists(have)) {
 			src = steal_pointer(&have);
 		} else {
 			src = xasprintf("%s/%s", tblobs, hex);
 			if (!exists(src)) {
-				cleanup_free char *from = xasprintf("%s/%s", im->blobdir, hex);
-				if ((rc = blob_copy(from, src, l->digest, l->size, err)) < 0) {
+				int sv[2] = {-1, -1};
+				struct stream_unpack su = {.st = st, .mt = l->media_type,
+							   .dest = dest, .diff_id = im->pc.diff_ids[i]};
+				pthread_t th;
+				bool streamed = false;
+				if (im->src && need_unpack &&
+				    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
+					su.fd = sv[1];
+					if (pthread_create(&th, NULL, stream_unpack_thread, &su) == 0) {
+						streamed = true;
+					} else {
+						close(sv[0]);
+						close(sv[1]);
+						sv[0] = -1;
+					}
+				}
+				rc = im_layer_blob(st, im, l, streamed ? NULL : src,
+						   streamed ? sv[0] : -1, err);
+				if (streamed) {
+					pthread_join(th, NULL);
+					if (rc == 0 && su.rc < 0) {
+						rc = su.rc;
+						free(*err);
+						*err = steal_pointer(&su.err);
+						rm_rf(dest);
+						err_prefix(err, "layer %zu (\"%s\")", i, l->digest);
+						return rc;
+					}
+					free(su.err);
+					if (rc < 0)
+						rm_rf(dest);
+				}
+				if (rc < 0) {
 					err_prefix(err, "layer %zu", i);
 					return rc;
 				}
+				if (im->res)
+					im->res->downloaded += l->size;
+				if (streamed) {
+					strv_push(&im->placed_layers, dhex);
+					continue;
+				}
 			}
 		}
-		cleanup_free char *done = xasprintf("%s/%s", st->layers, dhex);
-		bool placed = false;
-		for (size_t k = 0; k < im->placed_layers.n; k++)
-			placed |= strcmp(im->placed_layers.v[k], dhex) == 0;
-		if (placed || exists(done))
+		if (!need_unpack)
 			continue;
-		cleanup_free char *dest = xasprintf("%s/layer-%s", im->tmpdir, dhex);
 		rc = layer_unpack(st, src, l->media_type, dest, im->pc.diff_ids[i], err);
 		if (rc < 0) {
 			rm_rf(dest);
@@ -2394,7 +2818,42 @@ static int do_import(struct image_store *st, struct import *im, const char *path
 		}
 		strv_push(&im->placed_layers, dhex);
 	}
+	if (im->res) {
+		im->res->digest = xstrdup(im->manifest_digest);
+		im->res->size = m->config.size;
+		for (size_t i = 0; i < m->nlayers; i++)
+			im->res->size += m->layers[i].size;
+	}
 	return commit_import(st, im, err);
+}
+
+static int do_import(struct image_store *st, struct import *im, const char *path, char **err)
+{
+	int rc;
+	if ((rc = make_tmpdir(st, im, err)) < 0)
+		return rc;
+	struct stat s;
+	if (stat(path, &s) < 0)
+		return fail(err, -errno, "%s", strerror(errno));
+	if (S_ISDIR(s.st_mode)) {
+		im->layout = xstrdup(path);
+	} else if (S_ISREG(s.st_mode)) {
+		im->layout = xasprintf("%s/layout", im->tmpdir);
+		if ((rc = extract_layout(st, path, im->layout, err)) < 0)
+			return rc;
+	} else {
+		return fail(err, -EINVAL, "neither an oci layout directory nor an oci archive");
+	}
+	im->blobdir = xasprintf("%s/blobs/sha256", im->layout);
+	if ((rc = read_layout_index(im, err)) < 0)
+		return rc;
+
+	size_t pick = 0;
+	if ((rc = select_entry(im, &pick, err)) < 0)
+		return rc;
+	if (!im->have_want && (rc = want_from_layout(im, path, &im->entries[pick], err)) < 0)
+		return rc;
+	return ingest(st, im, &im->entries[pick], err);
 }
 
 int image_import(struct image_store *st, const char *path, const char *ref, char **err)
@@ -2419,6 +2878,79 @@ int image_import(struct image_store *st, const char *path, const char *ref, char
 	}
 	if (rc < 0)
 		err_prefix(err, "import \"%s\"", path);
+	return rc;
+}
+
+static const struct ref_rec *refs_find(const struct refs *r, const struct ref_parts *want);
+
+int image_ingest(struct image_store *st, const char *ref, const char *top, size_t len,
+		 const char *media_type, const struct image_source *src,
+		 struct image_ingest_result *res, char **err)
+{
+	struct import im = {.src = src, .top_buf = top, .top_len = len, .pulled = true, .res = res};
+	pthread_mutex_init(&im.prog_mu, NULL);
+	im.prog_mu_init = true;
+	struct guard g = {0};
+	struct desc d = {0};
+	char dg[DIGEST_LEN + 1];
+	int rc;
+
+	*err = NULL;
+	memset(res, 0, sizeof(*res));
+	if ((rc = ref_parse(ref, &im.want, err)) < 0)
+		return rc;
+	im.have_want = true;
+	sha_buf(top, len, dg);
+	d.digest = dg;
+	d.size = (int64_t)len;
+	d.media_type = (char *)media_type;
+	if ((rc = guard_enter(st, false, &g, err)) == 0) {
+		rc = make_tmpdir(st, &im, err);
+		if (rc == 0)
+			rc = ingest(st, &im, &d, err);
+		import_free(&im);
+		guard_leave(&g);
+	} else {
+		import_free(&im);
+	}
+	if (rc < 0) {
+		free(res->digest);
+		res->digest = NULL;
+	}
+	return rc;
+}
+
+int image_lock_ref(struct image_store *st, const char *ref, char **err)
+{
+	char dg[DIGEST_LEN + 1];
+	sha_buf(ref, strlen(ref), dg);
+	cleanup_free char *dir = xasprintf("%s/locks", st->root);
+	int rc = mkdir_p(dir, 0700);
+	if (rc < 0)
+		return fail(err, rc, "mkdir \"%s\": %s", dir, strerror(-rc));
+	cleanup_free char *p = xasprintf("%s/ref-%s", dir, dg + 7);
+	int fd = flock_open(p, LOCK_EX);
+	if (fd < 0)
+		return fail(err, fd, "lock \"%s\": %s", p, strerror(-fd));
+	return fd;
+}
+
+int image_present(struct image_store *st, const char *ref, bool *pulled, char **err)
+{
+	struct ref_parts want;
+	struct refs r = {0};
+	*err = NULL;
+	int rc = ref_parse(ref, &want, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = refs_load(st, &r, err)) == 0) {
+		const struct ref_rec *rec = refs_find(&r, &want);
+		rc = rec != NULL;
+		if (rec && pulled)
+			*pulled = rec->pulled;
+	}
+	refs_free(&r);
+	ref_parts_free(&want);
 	return rc;
 }
 

@@ -6,9 +6,10 @@
  *                                       opaque dirs with trusted.overlay.opaque=y)
  *   STATE/images/refs.json              normalized reference -> manifest digest
  *   STATE/images/tmp/                   imports in progress (emptied on open)
+ *   STATE/images/locks/                 flock files: per layer blob, per pulled ref
  *
- * Images come in with image_import (an OCI layout dir or OCI archive); the
- * registry client (a later module) feeds the same store. Layer archives are
+ * Images come in with image_import (an OCI layout dir or OCI archive) or
+ * image_ingest (registry.c's pulls), through the same checks and commit. Layer archives are
  * hostile input: paths are cleaned (leading "/" and "./" dropped), `..`
  * refused, nothing is ever written through a symlink, digests and diff_ids
  * are verified, uncompressed size and entry count are capped. */
@@ -67,6 +68,53 @@ char *image_normalize_ref(const char *ref, char **err);
  * PODFS_MAX_LAYER_ENTRIES (default 1000000), read by image_store_open.
  * Importing an existing tag re-points it. Returns 0 or -errno with *err. */
 int image_import(struct image_store *st, const char *path, const char *ref, char **err);
+
+/* Pulls: the registry client resolves a reference to its top manifest or
+ * index and hands it over with a source for the rest; the store does the
+ * same checks, unpacking and commit as for an import. */
+enum image_blob_kind { IMAGE_BLOB_MANIFEST, IMAGE_BLOB_CONFIG, IMAGE_BLOB_LAYER };
+
+/* The verifying writer a source feeds a blob into, in order. Returns 0, or
+ * -EFBIG once more bytes arrive than the descriptor's size (stop then), or
+ * -errno of a write. Size and digest are checked by the store afterwards. */
+struct image_sink;
+int image_sink_write(struct image_sink *s, const void *p, size_t n);
+int64_t image_sink_received(const struct image_sink *s);
+
+struct image_source {
+	void *arg;
+	/* Feed blob DIGEST (SIZE bytes, media type MT or NULL) to SINK. A
+	 * manifest (an index's child) is fetched as a manifest, the rest as
+	 * blobs. 0, or -errno with *err. */
+	int (*fetch)(void *arg, enum image_blob_kind kind, const char *digest, int64_t size,
+		     const char *mt, struct image_sink *sink, char **err);
+	/* Optional: layer bytes received so far of TOTAL the store lacks. */
+	void (*progress)(void *arg, int64_t done, int64_t total);
+};
+
+struct image_ingest_result {
+	char *digest;	    /* manifest digest (caller frees) */
+	int64_t size;	    /* compressed bytes of config + layers */
+	int64_t downloaded; /* layer bytes fetched (not already in the store) */
+};
+
+/* Store the image whose top manifest or index is TOP (LEN bytes as
+ * received, media type MEDIA_TYPE or NULL) under REF, fetching what the
+ * store lacks from SRC. Every layer blob is locked (flock, so also between
+ * processes) from before its download to the commit: two pulls sharing a
+ * layer download and unpack it once. On any failure nothing is kept.
+ * Records the image as pulled (see image_present). */
+int image_ingest(struct image_store *st, const char *ref, const char *top, size_t len,
+		 const char *media_type, const struct image_source *src,
+		 struct image_ingest_result *res, char **err);
+
+/* Take the per-reference pull lock (REF normalized; blocks). Returns the
+ * fd to close to release it, or -errno with *err. */
+int image_lock_ref(struct image_store *st, const char *ref, char **err);
+
+/* Is REF in the store? 1 (and *PULLED: it came from a registry rather
+ * than from image_import), 0, or -EINVAL with *err if it does not parse. */
+int image_present(struct image_store *st, const char *ref, bool *pulled, char **err);
 
 /* Find an image by reference. A reference with a digest matches any tag of
  * the same repository whose manifest (or the index it came from) has that

@@ -236,6 +236,17 @@ static void set_waiting(struct container *c, const char *reason, const char *mes
 	c->started = false;
 }
 
+static void cterm_copy(struct cterm *dst, const struct cterm *src);
+
+void pod_container_wait(struct container *c, const char *reason, const char *message)
+{
+	if (c->phase == C_TERMINATED) {
+		cterm_copy(&c->last, &c->term);
+		c->has_last = true;
+	}
+	set_waiting(c, reason, message);
+}
+
 static void cterm_clear(struct cterm *t)
 {
 	free(t->reason);
@@ -272,6 +283,7 @@ static void container_free(struct container *c)
 		free(c->probes[k].last_failure);
 	free(c->kill_message);
 	free(c->kill_reason);
+	podimage_release(c);
 }
 
 /* Build the container table for a (new) spec. */
@@ -1027,8 +1039,6 @@ static void do_start(struct backend *b, struct pod *p, struct container *c)
 	c->waiting_reason = c->waiting_message = NULL;
 	c->killing = false;
 	probes_begin(c, true);
-	pod_event(b, p, false, "Pulled", c->name,
-		  "Container image \"%s\" already present on machine", c->spec->image);
 	pod_event(b, p, false, "Created", c->name, "Created container %s", c->name);
 	pod_event(b, p, false, "Started", c->name, "Started container %s", c->name);
 	podprobe_poststart(b, p, c);
@@ -1395,7 +1405,10 @@ static void sync_pod(struct backend *b, struct pod *p)
 				wake = c->next_start_ms;
 			break;
 		}
-		if (crashed(c) && !backoff_allows(b, p, c, &wake))
+		/* (a pull in flight was already let through the back-off) */
+		if (crashed(c) && !c->pull && !backoff_allows(b, p, c, &wake))
+			break;
+		if (!podimage_ready(b, p, c, &wake))
 			break;
 		do_start(b, p, c);
 		if (c->phase == C_RUNNING && c->sidecar)
@@ -1414,7 +1427,9 @@ static void sync_pod(struct backend *b, struct pod *p)
 					wake = c->next_start_ms;
 				continue;
 			}
-			if (crashed(c) && !backoff_allows(b, p, c, &wake))
+			if (crashed(c) && !c->pull && !backoff_allows(b, p, c, &wake))
+				continue;
+			if (!podimage_ready(b, p, c, &wake))
 				continue;
 			do_start(b, p, c);
 			if (p->deleting || p->pending)

@@ -98,6 +98,10 @@ struct container {
 	char *kill_message; /* why podfs stopped it (liveness, postStart, ...) */
 	char *kill_reason; /* the terminated reason to report instead of Error */
 	bool probes_loaded; /* probes, ready, started came from state.json */
+	/* image pulls (podimage.c) */
+	struct pull_job *pull; /* in flight, or finished and not yet looked at */
+	int64_t pull_backoff_ms, pull_next_ms; /* ImagePullBackOff; monotonic */
+	int64_t pull_note_ms; /* when progress was last put in the status */
 };
 
 struct event {
@@ -181,6 +185,9 @@ struct backend {
 	pthread_t thread;
 	bool stop;
 	struct probe_pool *pool; /* probes, hooks, kills */
+	struct registry *registry; /* image pulls */
+	struct pull_job *pulls; /* pulls in flight (podimage.c) */
+	int npulls; /* their threads; b->cond is broadcast when one ends */
 	backend_change_cb change_cb;
 	void *change_arg;
 	/* node-wide renders */
@@ -203,6 +210,21 @@ void pod_free(struct pod *p);
 void pod_install_spec(struct pod *p, struct spec_pod *spec, char *yaml, size_t len);
 void pod_event(struct backend *b, struct pod *p, bool warning, const char *reason,
 	       const char *object, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Put C in Waiting with REASON and MESSAGE (a terminated instance moves to
+ * lastState). Lock held. */
+void pod_container_wait(struct container *c, const char *reason, const char *message);
+
+/* podimage.c: the image a container needs, by its imagePullPolicy. Lock
+ * held. True when C may start now; else C is Waiting (pull in progress
+ * with its progress in the message, ErrImagePull, ImagePullBackOff,
+ * ErrImageNeverPull, InvalidImageName) and *WAKE says when to look again.
+ * Pulls run on their own threads and wake the supervisor. */
+bool podimage_ready(struct backend *b, struct pod *p, struct container *c, int64_t *wake);
+/* A container going away drops its pull (which runs on to its end). */
+void podimage_release(struct container *c);
+/* backend_close: cancel pulls in flight and wait for their threads. */
+void podimage_shutdown(struct backend *b);
 
 /* podprobe.c: probes, hooks and stops, run on the pool; results come back
  * under the lock and mark the pod dirty. */

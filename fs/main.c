@@ -15,7 +15,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: podfs [options] MOUNTPOINT    mount the pod tree and run the node agent\n"
 	      "       podfs validate [-q] FILE...   check Pod manifests (normalized JSON or errors)\n"
-	      "       podfs image import PATH [REF] | ls | rm REF\n"
+	      "       podfs image import PATH [REF] | pull REF | ls | rm REF\n"
 	      "\n"
 	      "options:\n"
 	      "  --state-dir DIR        specs, logs, images, pod state (default /var/lib/podfs,\n"
@@ -26,7 +26,14 @@ static void usage(FILE *f)
 	      "                         (they start again with the next podfs); default:\n"
 	      "                         pods keep running without podfs\n"
 	      "  --node-name NAME       default: the hostname\n"
-	      "  --backoff-scale F      multiply restart back-off times by F (tests; default 1)\n"
+	      "  --backoff-scale F      multiply restart and image pull back-off times by F\n"
+	      "                         (tests; default 1)\n"
+	      "  --registry-mirror REG=URL   serve registry REG (e.g. docker.io) from URL\n"
+	      "                         (repeatable; tried in order, then REG itself)\n"
+	      "  --insecure-registry HOST:PORT   plain HTTP to that registry (repeatable;\n"
+	      "                         localhost and 127.0.0.0/8 always are)\n"
+	      "  --registry-auth FILE   Docker-style credentials ({\"auths\": ...});\n"
+	      "                         default STATE/auth.json\n"
 	      "  --pod-cidr CIDR        pod network range for the CNI bridge (default 10.88.0.0/16)\n"
 	      "  --cni-bin-dir DIR      the CNI plugins (default /usr/lib/cni)\n"
 	      "  -f                     stay in the foreground\n"
@@ -105,6 +112,11 @@ int main(int argc, char **argv)
 	ma.bo.state_dir = getenv("PODFS_STATE_DIR");
 	struct fs_opts fo = {0};
 	char **fargv = calloc((size_t)argc + 1, sizeof(char *));
+	const char **mirrors = calloc((size_t)argc + 1, sizeof(char *));
+	const char **insecure = calloc((size_t)argc + 1, sizeof(char *));
+	size_t nmirrors = 0, ninsecure = 0;
+	ma.bo.registry_mirrors = mirrors;
+	ma.bo.insecure_registries = insecure;
 	int fargc = 0;
 	fargv[fargc++] = argv[0];
 	int i = 1;
@@ -154,11 +166,15 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "-o") && val) {
 			fargv[fargc++] = argv[i];
 			fargv[fargc++] = argv[++i];
-		} else if (!strcmp(a, "--registry-mirror") ||
-			   !strcmp(a, "--insecure-registry")) {
-			fprintf(stderr, "podfs: %s is not supported yet\n", a);
-			free(fargv);
-			return 2;
+		} else if (!strcmp(a, "--registry-mirror") && val) {
+			mirrors[nmirrors++] = val;
+			i++;
+		} else if (!strcmp(a, "--insecure-registry") && val) {
+			insecure[ninsecure++] = val;
+			i++;
+		} else if (!strcmp(a, "--registry-auth") && val) {
+			ma.bo.registry_auth = val;
+			i++;
 		} else if (a[0] == '-') {
 			fprintf(stderr, "podfs: unknown option %s\n", a);
 			usage(stderr);
@@ -175,7 +191,11 @@ int main(int argc, char **argv)
 	}
 	if (i < argc && !strcmp(argv[i], "image")) {
 		free(fargv);
-		return backend_image_cmd(state, argc - i - 1, argv + i + 1);
+		ma.bo.state_dir = state;
+		int r = backend_image_cmd(&ma.bo, argc - i - 1, argv + i + 1);
+		free(mirrors);
+		free(insecure);
+		return r;
 	}
 	if (i != argc - 1) {
 		usage(stderr);
@@ -221,5 +241,7 @@ int main(int argc, char **argv)
 	free(abs_state);
 	free(abs_manifests);
 	free(fargv);
+	free(mirrors);
+	free(insecure);
 	return ret;
 }

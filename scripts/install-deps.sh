@@ -8,7 +8,7 @@ PKGS=(
   libfuse3-dev fuse3 libyaml-dev libjansson-dev libcurl4-openssl-dev
   libarchive-dev libssl-dev
   runc conmon catatonit containernetworking-plugins iproute2 curl
-  busybox-static umoci skopeo docker-registry inotify-tools
+  busybox-static umoci skopeo docker-registry inotify-tools python3 bsdutils
   clang libclang-rt-14-dev valgrind
   vim nano strace
 )

@@ -8,7 +8,8 @@
 #
 #   start  writes STATE_DIR/config.yml, stores images in STATE_DIR/storage,
 #          logs to STATE_DIR/log, records STATE_DIR/pid and STATE_DIR/port, and
-#          returns once GET /v2/ answers (200, or 401 with auth). If this
+#          returns once GET /v2/ answers (200, or 401 with auth); the port is
+#          free one, or $REGISTRY_PORT if set. If this
 #          STATE_DIR's registry is already running it does nothing.
 #          HTPASSWD (optional): an htpasswd file with **bcrypt** entries
 #          (the registry accepts nothing else), e.g. from
@@ -73,8 +74,11 @@ http_status() {
 }
 
 # A port nobody listens on, outside the usual ephemeral range (32768-60999).
+# REGISTRY_PORT, if set, is used instead (a test restarting a registry on
+# the port its clients know).
 pick_port() {
   local p
+  if [ -n "${REGISTRY_PORT:-}" ]; then echo "$REGISTRY_PORT"; return 0; fi
   for _ in $(seq 100); do
     p=$((20000 + RANDOM % 12000))
     if [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ]; then

@@ -253,8 +253,8 @@ spec:
     image: arisu1000/simple-container-app:lastest
 YAML
   wait_for 20 grep -q "reason: ErrImagePull" "$MNT/pods/noimage/status" &&
-  grep -F "docker.io/arisu1000/simple-container-app:lastest" "$MNT/pods/noimage/status" | grep -q "is not in the local store" &&
-  phase_is noimage Pending && grep -q "noimage  *0/1  *ErrImagePull" "$MNT/ps" &&
+  grep -F "docker.io/arisu1000/simple-container-app:lastest" "$MNT/pods/noimage/status" | grep -q "cannot reach registry-1.docker.io" &&
+  phase_is noimage Pending && grep -Eq "noimage  *0/1  *(ErrImagePull|ImagePullBackOff)" "$MNT/ps" &&
   rm -r "$MNT/pods/noimage"
 }
 check "an image not in the store: Waiting ErrImagePull saying so, phase Pending" t_missing_image
