@@ -40,6 +40,7 @@ struct job {
 	/* result */
 	enum probe_result res;
 	char *msg;
+	bool light; /* only the probe's own counters moved (see probe_result) */
 };
 
 void podprobe_reset(struct container *c)
@@ -96,7 +97,14 @@ static void job_finish(struct job *j, void (*fn)(struct job *j, struct container
 	struct container *c = j->ci < p->nc ? &p->c[j->ci] : NULL;
 	if (c && !strcmp(c->cid, j->cid) && fn)
 		fn(j, c);
-	p->dirty = true;
+	else
+		j->light = false;
+	/* a pod being stopped or replaced waits for its jobs: wake it fully */
+	if (j->light && !p->deleting && !p->pending && p->phase != PHASE_SUCCEEDED &&
+	    p->phase != PHASE_FAILED)
+		p->probed = true;
+	else
+		p->dirty = true;
 	pthread_mutex_unlock(&b->lock);
 	pod_wake(b);
 	job_free(j);
@@ -124,14 +132,36 @@ static bool kills_on_failure(enum probe_kind k)
 	return k == PK_STARTUP || k == PK_LIVENESS;
 }
 
+static bool probe_apply(struct job *j, struct container *c);
+
+/* A probe's result. Most results only move the probe's own counters and
+ * time (a healthy container probed every period): those are "light", and
+ * the supervisor then only schedules the next probe and re-renders the
+ * status (pod_sync_probes), without the full sync and the state save. A
+ * result that decides something (the probe's result, started, ready, a
+ * kill) or adds an event is not light. */
 static void probe_result(struct job *j, struct container *c)
+{
+	struct probe_state *ps = &c->probes[j->pk];
+	int result = ps->result;
+	bool started = c->started, ready = c->ready;
+	struct timespec ev = j->p->events_mtime;
+	size_t nev = j->p->nev;
+	bool counted = probe_apply(j, c);
+	j->light = counted && ps->result == result && c->started == started && c->ready == ready &&
+		   c->stop == STOP_NONE && j->p->nev == nev &&
+		   j->p->events_mtime.tv_sec == ev.tv_sec && j->p->events_mtime.tv_nsec == ev.tv_nsec;
+}
+
+/* Returns false if the result did not count (the container is stopping). */
+static bool probe_apply(struct job *j, struct container *c)
 {
 	struct backend *b = j->b;
 	struct pod *p = j->p;
 	struct probe_state *ps = &c->probes[j->pk];
 	ps->in_flight = false;
 	if (c->phase != C_RUNNING || c->stop != STOP_NONE || p->deleting)
-		return; /* probes of a stopping container do not count */
+		return false; /* probes of a stopping container do not count */
 	realtime_now(&ps->last_time);
 	ps->has_last = true;
 	const char *kind = probe_kind_name(j->pk);
@@ -140,9 +170,10 @@ static void probe_result(struct job *j, struct container *c)
 		 * state stays as it was */
 		ps->errors++;
 		ps->last_outcome = -1;
-		pod_event(b, p, true, "Unhealthy", c->name, "%s probe errored: %s", kind,
+		pod_event(b, p, true, "Unhealthy", c->name,
+			  "%s probe errored and resulted in unknown state: %s", kind,
 			  j->msg ? j->msg : "");
-		return;
+		return true;
 	}
 	ps->errors = 0;
 	if (j->res == PROBE_WARNING)
@@ -182,6 +213,7 @@ static void probe_result(struct job *j, struct container *c)
 	/* ready: started, running and (no readiness probe, or it succeeded) */
 	struct probe_state *rp = &c->probes[PK_READINESS];
 	c->ready = c->started && (!rp->spec || rp->result == 1) && (!c->init || c->sidecar);
+	return true;
 }
 
 static void probe_job(void *arg)
