@@ -69,4 +69,4 @@ make_pods yes
 sleep 3
 measure "$PODS pods x 3 probes, period 1 s:"
 awk -v p="$SHARE" -v b="$BASE" 'BEGIN { printf "probes cost over the idle baseline: %.1f%% of one core (target < 10%%): %s\n", p - b, (p < 10 ? "met" : "NOT met") }'
-echo "probes run in that time: $(cat "$MNT"/pods/*/status.json | grep -c '"lastProbeTime"') probe states live (2 per pod after startup)"
+echo "probes run in that time: $(cat "$MNT"/pods/*/status.json | grep -c '"lastProbeTime"') probe states with a last probe time (3 per pod: startup keeps its last, liveness, readiness)"
