@@ -173,4 +173,57 @@ YAML
 }
 check "init container crash-looping: ps 'Init:CrashLoopBackOff' with 'N (Xs ago)' restarts, Pending" t_init_crashloop_ps
 
+t_success_threshold() {
+  pod thresh <<'YAML'
+apiVersion: v1
+kind: Pod
+spec:
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "touch /tmp/ready; exec sleep 3600"]
+    readinessProbe:
+      exec: {command: ["cat", "/tmp/ready"]}
+      periodSeconds: 1
+      successThreshold: 3
+YAML
+  # one snapshot at a time: ready only once 3 successes in a row were seen
+  local snap seen_unready=0 i
+  for i in $(seq 150); do
+    snap=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["containerStatuses"][0]; r=d.get("probes",{}).get("readiness",{}); print(d["ready"], r.get("consecutiveSuccesses", 0))' "$MNT/pods/thresh/status.json" 2>/dev/null)
+    case $snap in
+      "False 1"|"False 2") seen_unready=1 ;;
+      True*) break ;;
+    esac
+    sleep 0.1
+  done
+  echo "ready at: $snap (saw 1 or 2 successes unready: $seen_unready)"
+  [ "${snap%% *}" = True ] && [ "${snap##* }" -ge 3 ] && [ "$seen_unready" = 1 ]
+}
+check "readiness successThreshold 3: not ready after 1 or 2 successes, ready after the third" t_success_threshold
+
+t_sidecar_restart() {
+  pod sidecrash <<'YAML'
+apiVersion: v1
+kind: Pod
+spec:
+  initContainers:
+  - name: side
+    image: busybox
+    restartPolicy: Always
+    command: ["sh", "-c", "sleep 2; exit 1"]
+  containers:
+  - name: app
+    image: busybox
+    command: ["sleep", "3600"]
+YAML
+  wait_for 30 bash -c "[ \$(python3 -c 'import json;print(json.load(open(\"$MNT/pods/sidecrash/status.json\"))[\"initContainerStatuses\"][0][\"restartCount\"])') -ge 2 ]" ||
+    { cat "$MNT/pods/sidecrash/status"; return 1; }
+  # the sidecar is restarted whatever the pod's policy; the app is untouched
+  [ "$(c0 sidecrash '["restartCount"]')" = 0 ] && [ -n "$(c0 sidecrash '["state"]["running"]')" ] &&
+  [ "$(st sidecrash 'd["initContainerStatuses"][0]["lastState"]["terminated"]["exitCode"]')" = 1 ] &&
+  phase_is sidecrash Running && grep -Eq "sidecrash  *[0-2]/2 " "$MNT/ps"
+}
+check "a sidecar that exits is restarted (with back-off) while the app keeps running; READY counts it" t_sidecar_restart
+
 finish
