@@ -226,4 +226,38 @@ YAML
 }
 check "a sidecar that exits is restarted (with back-off) while the app keeps running; READY counts it" t_sidecar_restart
 
+t_redirects() {
+  # CGI scripts for busybox httpd, from a hostPath directory
+  mkdir -p "$T/cgi"
+  printf '#!/bin/sh\nprintf "Status: 302 Found\\r\\nLocation: http://elsewhere.invalid/x\\r\\nContent-Type: text/plain\\r\\n\\r\\nmoved away"\n' >"$T/cgi/away"
+  printf '#!/bin/sh\nprintf "Status: 302 Found\\r\\nLocation: /index.html\\r\\n\\r\\n"\n' >"$T/cgi/here"
+  chmod 0755 "$T/cgi/away" "$T/cgi/here"
+  pod redir <<YAML
+apiVersion: v1
+kind: Pod
+spec:
+  volumes:
+  - name: cgi
+    hostPath:
+      path: $T/cgi
+  containers:
+  - name: web
+    image: docker.io/arisu1000/simple-container-app:latest
+    volumeMounts: [{name: cgi, mountPath: /www/cgi-bin}]
+    readinessProbe: {httpGet: {path: /cgi-bin/away, port: 8080}, periodSeconds: 1}
+    livenessProbe: {httpGet: {path: /cgi-bin/here, port: 8080}, periodSeconds: 1, failureThreshold: 1}
+YAML
+  # another host: not followed, a warning that counts as success
+  wait_for 30 file_has "$MNT/pods/redir/events" \
+    "Warning ProbeWarning web: Readiness probe warning: Probe terminated redirects, Response body: moved away" ||
+    { cat "$MNT/pods/redir/events"; return 1; }
+  wait_for 10 bash -c "[ \"\$(python3 -c 'import json;print(json.load(open(\"$MNT/pods/redir/status.json\"))[\"containerStatuses\"][0][\"ready\"])')\" = True ]" || return 1
+  # the same host: followed to /index.html (200), no warning, no kill
+  sleep 3
+  [ "$(c0 redir '["probes"]["liveness"]["lastProbe"]')" = Success ] &&
+  [ "$(c0 redir '["restartCount"]')" = 0 ] &&
+  ! grep -q "Liveness probe warning" "$MNT/pods/redir/events"
+}
+check "httpGet redirects: to another host not followed (ProbeWarning, success); same host followed" t_redirects
+
 finish
