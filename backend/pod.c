@@ -27,6 +27,7 @@
 #define BACKOFF_MAX_MS     300000
 #define MIN_GRACE_MS       2000 /* kubelet's minimumGracePeriodInSeconds */
 #define MAX_EVENTS         1000
+#define EVENTS_SAVE_DELAY_MS 5000 /* events lost in a crash: at most this much */
 
 int64_t mono_ms(void)
 {
@@ -93,6 +94,7 @@ void pod_event(struct backend *b, struct pod *p, bool warning, const char *reaso
 	e->message = msg;
 	e->count = 1;
 	p->events_mtime = e->when;
+	p->events_unsaved = true;
 	char *text = status_events_text(p);
 	p->events_size = strlen(text);
 	free(text);
@@ -1410,6 +1412,15 @@ static void sync_probes(struct backend *b, struct pod *p)
 		podprobe_schedule(b, p, &p->c[i], &wake);
 	p->probe_wake_ms = wake;
 	status_probes_changed(b, p);
+	/* a failing probe adds an Unhealthy event every period: state.json
+	 * (fsynced) takes them at most every few seconds, not each time */
+	if (p->events_unsaved) {
+		int64_t due = p->state_saved_ms + EVENTS_SAVE_DELAY_MS;
+		if (mono_ms() >= due)
+			podstore_save_state(b, p);
+		else if (!p->wake_ms || due < p->wake_ms)
+			p->wake_ms = due;
+	}
 }
 
 /* ---- the supervisor loop -------------------------------------------------- */

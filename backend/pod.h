@@ -154,6 +154,8 @@ struct pod {
 	char *r_pskey; /* its ps line without AGE, to know when ps changed */
 	struct timespec r_mtime;
 	char *saved_state; /* the last state.json written, to skip rewrites */
+	int64_t state_saved_ms; /* monotonic: when state.json was last brought up to date */
+	bool events_unsaved; /* events newer than state.json (saved within EVENTS_SAVE_DELAY_MS) */
 	int64_t wake_ms; /* supervisor: sync again at this time (0 = none) */
 	int64_t probe_wake_ms; /* supervisor: the next probe is due (0 = none) */
 	bool dirty; /* supervisor: sync soon */

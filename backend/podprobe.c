@@ -137,20 +137,18 @@ static bool probe_apply(struct job *j, struct container *c);
 /* A probe's result. Most results only move the probe's own counters and
  * time (a healthy container probed every period): those are "light", and
  * the supervisor then only schedules the next probe and re-renders the
- * status (pod_sync_probes), without the full sync and the state save. A
- * result that decides something (the probe's result, started, ready, a
- * kill) or adds an event is not light. */
+ * status (sync_probes in pod.c), without the full sync; the events it adds
+ * (Unhealthy for a failure that does not yet change the result) reach
+ * state.json within a few seconds. A result that decides something (the
+ * probe's result, started, ready, a kill) is not light. */
 static void probe_result(struct job *j, struct container *c)
 {
 	struct probe_state *ps = &c->probes[j->pk];
 	int result = ps->result;
 	bool started = c->started, ready = c->ready;
-	struct timespec ev = j->p->events_mtime;
-	size_t nev = j->p->nev;
 	bool counted = probe_apply(j, c);
 	j->light = counted && ps->result == result && c->started == started && c->ready == ready &&
-		   c->stop == STOP_NONE && j->p->nev == nev &&
-		   j->p->events_mtime.tv_sec == ev.tv_sec && j->p->events_mtime.tv_nsec == ev.tv_nsec;
+		   c->stop == STOP_NONE;
 }
 
 /* Returns false if the result did not count (the container is stopping). */

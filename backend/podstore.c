@@ -121,6 +121,8 @@ int podstore_save_state(struct backend *b, struct pod *p)
 		json_object_set_new(root, "message", json_string(p->message));
 	char *text = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
+	p->state_saved_ms = mono_ms();
+	p->events_unsaved = false;
 	if (p->saved_state && !strcmp(p->saved_state, text)) {
 		free(text);
 		return 0;
