@@ -630,11 +630,8 @@ static int render(struct backend *b, const char *pod, const char *container,
 		*mtime = p->spec_yaml ? p->spec_mtime : p->created;
 		return 0;
 	case BF_STATUS:
-		*buf = xstrdup(p->r_status ? p->r_status : "");
-		*mtime = p->r_mtime;
-		return 0;
 	case BF_STATUS_JSON:
-		*buf = xstrdup(p->r_json ? p->r_json : "");
+		*buf = xstrdup(status_pod_text(p, file));
 		*mtime = p->r_mtime;
 		return 0;
 	case BF_PHASE:
@@ -708,11 +705,8 @@ int backend_stat(struct backend *b, const char *pod, const char *container,
 	struct pod *p = pod ? pod_find(b, pod) : NULL;
 	if (pod && !p) {
 		r = -ENOENT;
-	} else if (file == BF_STATUS && p) {
-		*len = p->r_status ? strlen(p->r_status) : 0;
-		*mtime = p->r_mtime;
-	} else if (file == BF_STATUS_JSON && p) {
-		*len = p->r_json ? strlen(p->r_json) : 0;
+	} else if ((file == BF_STATUS || file == BF_STATUS_JSON) && p) {
+		*len = strlen(status_pod_text(p, file));
 		*mtime = p->r_mtime;
 	} else if (file == BF_PHASE && p) {
 		*len = p->r_phase ? strlen(p->r_phase) : 0;

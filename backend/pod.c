@@ -11,6 +11,7 @@
 #include "backend/volume.h"
 
 #include <dirent.h>
+#include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -27,6 +28,7 @@
 #define BACKOFF_MAX_MS     300000
 #define MIN_GRACE_MS       2000 /* kubelet's minimumGracePeriodInSeconds */
 #define MAX_EVENTS         1000
+#define EVENTS_SAVE_DELAY_MS 5000 /* events lost in a crash: at most this much */
 
 int64_t mono_ms(void)
 {
@@ -93,6 +95,7 @@ void pod_event(struct backend *b, struct pod *p, bool warning, const char *reaso
 	e->message = msg;
 	e->count = 1;
 	p->events_mtime = e->when;
+	p->events_unsaved = true;
 	char *text = status_events_text(p);
 	p->events_size = strlen(text);
 	free(text);
@@ -340,6 +343,7 @@ void pod_free(struct pod *p)
 		free(p->ev[i].message);
 	}
 	free(p->ev);
+	json_decref(p->r_tree);
 	free(p->r_status);
 	free(p->r_json);
 	free(p->r_phase);
@@ -387,8 +391,10 @@ static enum pod_phase compute_phase(struct pod *p)
 			failed_init = true;
 		else if (c->phase == C_WAITING && c->has_last && term_failed(&c->last))
 			failed_init = true;
-		else if (!(c->phase == C_TERMINATED && c->term.exit_code == 0))
+		else if (c->phase == C_RUNNING || (c->phase == C_WAITING && !c->has_last))
 			pending_init = true;
+		/* Waiting after a success (init containers run again in a new
+		 * sandbox) is neither pending nor failed, as in getPhase */
 	}
 	for (size_t i = p->ninit; i < p->nc; i++) {
 		struct container *c = &p->c[i];
@@ -1251,10 +1257,55 @@ static void sync_shutdown(struct backend *b, struct pod *p)
 	pthread_cond_broadcast(&b->cond);
 }
 
+static bool any_ever_started(struct pod *p)
+{
+	for (size_t i = 0; i < p->nc; i++)
+		if (p->c[i].ever_started)
+			return true;
+	return false;
+}
+
+/* A sandbox that died is re-created only if something would start in it
+ * (kubelet's computePodActions): not with restartPolicy Never, and with
+ * OnFailure not if every app container succeeded. */
+static bool sandbox_wanted(struct pod *p)
+{
+	const char *policy = p->spec->restart_policy;
+	if (!strcmp(policy, "Never"))
+		return false;
+	for (size_t i = p->ninit; i < p->nc; i++) {
+		struct container *c = &p->c[i];
+		if (!strcmp(policy, "OnFailure") && c->phase == C_TERMINATED && c->term.exit_code == 0)
+			continue;
+		return true;
+	}
+	return false;
+}
+
+/* A new sandbox runs the init containers again, from the first (kubelet's
+ * purgeInitContainers): each waits as PodInitializing with its last run as
+ * lastState; the next run counts as a restart. App containers restart once
+ * initialization is done again. */
+static void init_containers_rerun(struct pod *p)
+{
+	for (size_t i = 0; i < p->ninit; i++) {
+		struct container *c = &p->c[i];
+		if (c->phase == C_RUNNING)
+			continue; /* cannot be: they were stopped with the sandbox */
+		if (c->phase == C_TERMINATED) {
+			cterm_copy(&c->last, &c->term);
+			c->has_last = true;
+		}
+		set_waiting(c, "PodInitializing", NULL);
+		c->next_start_ms = 0;
+	}
+}
+
 static void sync_pod(struct backend *b, struct pod *p)
 {
 	p->dirty = false;
 	p->wake_ms = 0;
+	p->probe_wake_ms = 0;
 	if (b->shutting_down && !p->deleting) {
 		sync_shutdown(b, p);
 		return;
@@ -1339,6 +1390,21 @@ static void sync_pod(struct backend *b, struct pod *p)
 			status_render_pod(b, p);
 			return;
 		}
+		bool again = any_ever_started(p);
+		if (again && !sandbox_wanted(p)) {
+			/* nothing would run in a new sandbox: the kubelet makes
+			 * none, and the phase follows from the containers' exits */
+			if (*p->infra_cid)
+				teardown(b, p);
+			enum pod_phase ph = compute_phase(p);
+			if (ph != p->phase) {
+				p->phase = ph;
+				p->dirty = true;
+			}
+			podstore_save_state(b, p);
+			status_render_pod(b, p);
+			return;
+		}
 		char *err = NULL, **ips = NULL;
 		pthread_mutex_unlock(&b->lock);
 		char *net_err = sandbox_destroy(b, p); /* leftovers of an earlier try */
@@ -1376,6 +1442,8 @@ static void sync_pod(struct backend *b, struct pod *p)
 			return;
 		}
 		p->sandbox_ready = true;
+		if (again)
+			init_containers_rerun(p);
 		podstore_save_state(b, p);
 	}
 	int64_t wake = p->wake_ms;
@@ -1438,10 +1506,12 @@ static void sync_pod(struct backend *b, struct pod *p)
 	}
 	/* running containers (those just started too): stops in progress,
 	 * probes due */
+	int64_t pwake = 0;
 	for (size_t i = 0; i < p->nc; i++) {
 		container_stop_advance(b, p, &p->c[i], &wake);
-		podprobe_schedule(b, p, &p->c[i], &wake);
+		podprobe_schedule(b, p, &p->c[i], &pwake);
 	}
+	p->probe_wake_ms = pwake;
 	enum pod_phase ph = compute_phase(p);
 	if (ph != p->phase) {
 		p->phase = ph;
@@ -1452,6 +1522,31 @@ static void sync_pod(struct backend *b, struct pod *p)
 		p->wake_ms = wake;
 	podstore_save_state(b, p);
 	status_render_pod(b, p);
+}
+
+/* After light probe results (podprobe.c), or when a probe is due: the next
+ * probes, and the status with the new counters. Nothing else changed, so
+ * no full sync and no state save (state.json holds no probe state). */
+static void sync_probes(struct backend *b, struct pod *p)
+{
+	p->probed = false;
+	p->probe_wake_ms = 0;
+	if (!p->spec || p->deleting || p->pending)
+		return;
+	int64_t wake = 0;
+	for (size_t i = 0; i < p->nc; i++)
+		podprobe_schedule(b, p, &p->c[i], &wake);
+	p->probe_wake_ms = wake;
+	status_probes_changed(b, p);
+	/* a failing probe adds an Unhealthy event every period: state.json
+	 * (fsynced) takes them at most every few seconds, not each time */
+	if (p->events_unsaved) {
+		int64_t due = p->state_saved_ms + EVENTS_SAVE_DELAY_MS;
+		if (mono_ms() >= due)
+			podstore_save_state(b, p);
+		else if (!p->wake_ms || due < p->wake_ms)
+			p->wake_ms = due;
+	}
 }
 
 /* ---- the supervisor loop -------------------------------------------------- */
@@ -1538,7 +1633,15 @@ void *pod_supervisor(void *arg)
 			for (size_t i = 0; i < b->npods; i++) {
 				struct pod *p = b->pods[i];
 				if (p->dirty || (p->wake_ms && p->wake_ms <= now)) {
+					p->probed = false;
 					sync_pod(b, p);
+					again = true;
+					drain_inotify(b);
+					now = mono_ms();
+					break;
+				}
+				if (p->probed || (p->probe_wake_ms && p->probe_wake_ms <= now)) {
+					sync_probes(b, p);
 					again = true;
 					drain_inotify(b);
 					now = mono_ms();
@@ -1552,9 +1655,13 @@ void *pod_supervisor(void *arg)
 			last_check = mono_ms();
 		}
 		int64_t next = 0;
-		for (size_t i = 0; i < b->npods; i++)
-			if (b->pods[i]->wake_ms && (!next || b->pods[i]->wake_ms < next))
-				next = b->pods[i]->wake_ms;
+		for (size_t i = 0; i < b->npods; i++) {
+			struct pod *p = b->pods[i];
+			if (p->wake_ms && (!next || p->wake_ms < next))
+				next = p->wake_ms;
+			if (p->probe_wake_ms && (!next || p->probe_wake_ms < next))
+				next = p->probe_wake_ms;
+		}
 		int timeout = 2000; /* also a periodic check, as the kubelet resyncs */
 		if (next) {
 			int64_t d = next - mono_ms();

@@ -21,6 +21,8 @@
 #include "backend/runtime.h"
 #include "backend/spec.h"
 
+struct json_t; /* jansson */
+
 enum pod_phase { PHASE_NONE, PHASE_PENDING, PHASE_RUNNING, PHASE_SUCCEEDED, PHASE_FAILED };
 
 /* A terminated container instance (state.terminated / lastState). */
@@ -154,17 +156,24 @@ struct pod {
 	size_t nev;
 	struct timespec events_mtime;
 	size_t events_size;
-	/* rendered */
+	/* rendered: the status document is kept as a tree (to tell what
+	 * changed) and turned into text when read (status_pod_text) */
+	struct json_t *r_tree;
+	bool r_stale; /* r_status and r_json are older than r_tree */
 	char *r_status, *r_json, *r_phase;
 	char *r_pskey; /* its ps line without AGE, to know when ps changed */
 	struct timespec r_mtime;
 	char *saved_state; /* the last state.json written, to skip rewrites */
+	int64_t state_saved_ms; /* monotonic: when state.json was last brought up to date */
+	bool events_unsaved; /* events newer than state.json (saved within EVENTS_SAVE_DELAY_MS) */
 	int64_t wake_ms; /* supervisor: sync again at this time (0 = none) */
+	int64_t probe_wake_ms; /* supervisor: the next probe is due (0 = none) */
 	bool dirty; /* supervisor: sync soon */
 	/* static pods (static.c) */
 	char *static_src; /* the manifest file it comes from; NULL: not static */
 	int64_t static_missing_ms; /* monotonic: when its file was first seen gone */
 	bool shut_down; /* stopped for podfs's clean shutdown (--stop-pods-on-exit) */
+	bool probed; /* supervisor: a probe result moved only probe counters */
 };
 
 struct backend {
@@ -245,6 +254,12 @@ char *status_ps_table(struct backend *b);
 void status_ps_changed(struct backend *b);
 char *status_events_text(const struct pod *p);
 char *status_container_text(const struct pod *p, const struct container *c);
+/* The text of status (BF_STATUS) or status.json (BF_STATUS_JSON), rendered
+ * from the tree if it is stale. Lock held. */
+const char *status_pod_text(struct pod *p, enum backend_file file);
+/* Only probe states moved (light probe results, podprobe.c): update the
+ * probes of the status document in place and announce. Lock held. */
+void status_probes_changed(struct backend *b, struct pod *p);
 const char *status_phase_name(enum pod_phase ph);
 void status_timefmt(const struct timespec *ts, char *buf, size_t len);
 

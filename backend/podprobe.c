@@ -44,6 +44,7 @@ struct job {
 	/* result */
 	enum probe_result res;
 	char *msg;
+	bool light; /* only the probe's own counters moved (see probe_result) */
 };
 
 void podprobe_reset(struct container *c)
@@ -104,7 +105,14 @@ static void job_finish(struct job *j, void (*fn)(struct job *j, struct container
 	struct container *c = j->ci < p->nc ? &p->c[j->ci] : NULL;
 	if (c && !strcmp(c->cid, j->cid) && fn)
 		fn(j, c);
-	p->dirty = true;
+	else
+		j->light = false;
+	/* a pod being stopped or replaced waits for its jobs: wake it fully */
+	if (j->light && !p->deleting && !p->pending && p->phase != PHASE_SUCCEEDED &&
+	    p->phase != PHASE_FAILED)
+		p->probed = true;
+	else
+		p->dirty = true;
 	pthread_mutex_unlock(&b->lock);
 	pod_wake(b);
 	job_free(j);
@@ -132,14 +140,34 @@ static bool kills_on_failure(enum probe_kind k)
 	return k == PK_STARTUP || k == PK_LIVENESS;
 }
 
+static bool probe_apply(struct job *j, struct container *c);
+
+/* A probe's result. Most results only move the probe's own counters and
+ * time (a healthy container probed every period): those are "light", and
+ * the supervisor then only schedules the next probe and re-renders the
+ * status (sync_probes in pod.c), without the full sync; the events it adds
+ * (Unhealthy for a failure that does not yet change the result) reach
+ * state.json within a few seconds. A result that decides something (the
+ * probe's result, started, ready, a kill) is not light. */
 static void probe_result(struct job *j, struct container *c)
+{
+	struct probe_state *ps = &c->probes[j->pk];
+	int result = ps->result;
+	bool started = c->started, ready = c->ready;
+	bool counted = probe_apply(j, c);
+	j->light = counted && ps->result == result && c->started == started && c->ready == ready &&
+		   c->stop == STOP_NONE;
+}
+
+/* Returns false if the result did not count (the container is stopping). */
+static bool probe_apply(struct job *j, struct container *c)
 {
 	struct backend *b = j->b;
 	struct pod *p = j->p;
 	struct probe_state *ps = &c->probes[j->pk];
 	ps->in_flight = false;
 	if (c->phase != C_RUNNING || c->stop != STOP_NONE || p->deleting)
-		return; /* probes of a stopping container do not count */
+		return false; /* probes of a stopping container do not count */
 	realtime_now(&ps->last_time);
 	ps->has_last = true;
 	const char *kind = probe_kind_name(j->pk);
@@ -148,9 +176,10 @@ static void probe_result(struct job *j, struct container *c)
 		 * state stays as it was */
 		ps->errors++;
 		ps->last_outcome = -1;
-		pod_event(b, p, true, "Unhealthy", c->name, "%s probe errored: %s", kind,
+		pod_event(b, p, true, "Unhealthy", c->name,
+			  "%s probe errored and resulted in unknown state: %s", kind,
 			  j->msg ? j->msg : "");
-		return;
+		return true;
 	}
 	ps->errors = 0;
 	if (j->res == PROBE_WARNING)
@@ -190,6 +219,7 @@ static void probe_result(struct job *j, struct container *c)
 	/* ready: started, running and (no readiness probe, or it succeeded) */
 	struct probe_state *rp = &c->probes[PK_READINESS];
 	c->ready = c->started && (!rp->spec || rp->result == 1) && (!c->init || c->sidecar);
+	return true;
 }
 
 static void probe_job(void *arg)

@@ -204,6 +204,8 @@ int podstore_save_state(struct backend *b, struct pod *p)
 	free(dg);
 	char *text = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
+	p->state_saved_ms = mono_ms();
+	p->events_unsaved = false;
 	if (p->saved_state && !strcmp(p->saved_state, text)) {
 		free(text);
 		return 0;

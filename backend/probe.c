@@ -95,6 +95,39 @@ static char *go_errno(int e)
 
 /* ---- sockets in the pod's network namespace ------------------------------- */
 
+/* The calling thread's own network namespace, opened once per thread (a
+ * probe worker makes a socket every period; opening /proc each time cost
+ * more than the setns calls). Closed when the thread ends. */
+static pthread_once_t own_netns_once = PTHREAD_ONCE_INIT;
+static pthread_key_t own_netns_key;
+
+static void own_netns_close(void *v)
+{
+	close((int)((intptr_t)v - 1));
+}
+
+static void own_netns_init(void)
+{
+	if (pthread_key_create(&own_netns_key, own_netns_close) != 0)
+		abort();
+}
+
+static int own_netns(char **err)
+{
+	pthread_once(&own_netns_once, own_netns_init);
+	intptr_t v = (intptr_t)pthread_getspecific(own_netns_key);
+	if (v)
+		return (int)(v - 1);
+	int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		*err = xasprintf("open /proc/thread-self/ns/net: %s", strerror(e));
+		return -e;
+	}
+	pthread_setspecific(own_netns_key, (void *)((intptr_t)fd + 1));
+	return fd;
+}
+
 /* A socket created in the network namespace pinned at NETNS (NULL: the
  * calling thread's). The calling thread enters the namespace only for the
  * socket() call; a socket keeps the namespace it was created in, so every
@@ -113,12 +146,9 @@ static int socket_in_netns(const char *netns, int domain, int type, int proto, c
 		}
 		return fd;
 	}
-	cleanup_close int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0) {
-		int e = errno;
-		*err = xasprintf("open /proc/thread-self/ns/net: %s", strerror(e));
-		return -e;
-	}
+	int self = own_netns(err);
+	if (self < 0)
+		return self;
 	cleanup_close int target = open(netns, O_RDONLY | O_CLOEXEC);
 	if (target < 0) {
 		int e = errno;

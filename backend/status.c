@@ -1,8 +1,9 @@
 /* status.c: a pod's state rendered as the files users read: status.json
  * (Kubernetes' PodStatus field names), status (the same document as YAML),
  * phase, events, containers/C/status, and the node-wide ps and node files.
- * Rendering happens when state changes, so reads are served from memory;
- * a changed rendering is announced to watchers. */
+ * The status document is built when state changes and compared with the
+ * last one, so a change is announced to watchers; its text is rendered when
+ * read, once per version. */
 #include "backend/pod.h"
 #include "backend/static.h"
 #include "backend/quantity.h"
@@ -63,6 +64,41 @@ static json_t *term_json(const struct cterm *t)
 	return o;
 }
 
+/* A container's probes, as its status shows them (beyond Kubernetes), or
+ * NULL if it has none. */
+static json_t *probes_json(const struct container *c)
+{
+	json_t *probes = json_object();
+	static const char *const keys[PK_COUNT] = {"startup", "liveness", "readiness"};
+	for (int k = 0; k < PK_COUNT; k++) {
+		const struct probe_state *ps = &c->probes[k];
+		if (!ps->spec)
+			continue;
+		json_t *po = json_object();
+		json_object_set_new(po, "result", json_string(ps->result == 1   ? "Success"
+							      : ps->result == 0 ? "Failure"
+										: "Unknown"));
+		if (ps->has_last) {
+			json_object_set_new(po, "lastProbeTime", jtime(&ps->last_time));
+			json_object_set_new(po, "lastProbe",
+					    json_string(ps->last_outcome == 1   ? "Success"
+							: ps->last_outcome == 0 ? "Failure"
+										: "Error"));
+		}
+		json_object_set_new(po, "consecutiveSuccesses", json_integer(ps->successes));
+		json_object_set_new(po, "consecutiveFailures", json_integer(ps->failures));
+		if (ps->last_failure) {
+			json_object_set_new(po, "lastFailureMessage", json_string(ps->last_failure));
+			json_object_set_new(po, "lastFailureTime", jtime(&ps->last_failure_time));
+		}
+		json_object_set_new(probes, keys[k], po);
+	}
+	if (json_object_size(probes))
+		return probes;
+	json_decref(probes);
+	return NULL;
+}
+
 static json_t *container_json(const struct pod *p, const struct container *c)
 {
 	json_t *o = json_object();
@@ -98,35 +134,9 @@ static json_t *container_json(const struct pod *p, const struct container *c)
 	if (*c->cid)
 		json_object_set_new(o, "containerID", json_sprintf("runc://%s", c->cid));
 	/* beyond Kubernetes: every probe's results */
-	json_t *probes = json_object();
-	static const char *const keys[PK_COUNT] = {"startup", "liveness", "readiness"};
-	for (int k = 0; k < PK_COUNT; k++) {
-		const struct probe_state *ps = &c->probes[k];
-		if (!ps->spec)
-			continue;
-		json_t *po = json_object();
-		json_object_set_new(po, "result", json_string(ps->result == 1   ? "Success"
-							      : ps->result == 0 ? "Failure"
-										: "Unknown"));
-		if (ps->has_last) {
-			json_object_set_new(po, "lastProbeTime", jtime(&ps->last_time));
-			json_object_set_new(po, "lastProbe",
-					    json_string(ps->last_outcome == 1   ? "Success"
-							: ps->last_outcome == 0 ? "Failure"
-										: "Error"));
-		}
-		json_object_set_new(po, "consecutiveSuccesses", json_integer(ps->successes));
-		json_object_set_new(po, "consecutiveFailures", json_integer(ps->failures));
-		if (ps->last_failure) {
-			json_object_set_new(po, "lastFailureMessage", json_string(ps->last_failure));
-			json_object_set_new(po, "lastFailureTime", jtime(&ps->last_failure_time));
-		}
-		json_object_set_new(probes, keys[k], po);
-	}
-	if (json_object_size(probes))
+	json_t *probes = probes_json(c);
+	if (probes)
 		json_object_set_new(o, "probes", probes);
-	else
-		json_decref(probes);
 	(void)p;
 	return o;
 }
@@ -366,40 +376,112 @@ static bool replace(char **slot, char *fresh)
 	return true;
 }
 
+/* The container statuses of TREE in container order (init containers
+ * first), or NULL past the end. */
+static json_t *tree_container(json_t *tree, const struct pod *p, size_t i)
+{
+	if (!tree)
+		return NULL;
+	if (i < p->ninit)
+		return json_array_get(json_object_get(tree, "initContainerStatuses"), i);
+	return json_array_get(json_object_get(tree, "containerStatuses"), i - p->ninit);
+}
+
+/* Build the pod's status document and compare it with the last one; the
+ * text is rendered only when someone reads it (status_pod_text): a probe
+ * result changes the document every period, and most of those versions are
+ * never read. What changed is announced: status and status.json, each
+ * container's status file only if its part changed, phase and ps. */
 void status_render_pod(struct backend *b, struct pod *p)
 {
 	json_t *st = pod_status_json(b, p);
-	char *js = json_dumps(st, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	char *json = xasprintf("%s\n", js);
-	free(js);
-	struct strbuf sb;
-	sb_init(&sb);
-	yaml_emit(&sb, st, 0, false);
-	json_decref(st);
 	char *phase = xasprintf("%s%s", p->spec ? status_phase_name(p->phase) : "",
 				p->spec ? "\n" : "");
-	bool ch_json = replace(&p->r_json, json);
+	json_t *old = p->r_tree;
+	bool ch_tree = !old || !json_equal(old, st);
 	/* ps says what phase says, at the same moment */
 	if (replace(&p->r_pskey, ps_key(p)))
 		status_ps_changed(b);
-	if (ch_json)
-		status_render_node(b);
-	bool ch_yaml = replace(&p->r_status, sb_steal(&sb));
 	bool ch_phase = replace(&p->r_phase, phase);
-	if (ch_json || ch_yaml || ch_phase)
+	if (ch_tree || ch_phase)
 		realtime_now(&p->r_mtime);
-	if (b->change_cb) {
-		if (ch_phase)
-			b->change_cb(b->change_arg, BC_MODIFIED, p->name, NULL, BF_PHASE);
-		if (ch_yaml)
+	if (ch_tree) {
+		if (b->change_cb) {
 			b->change_cb(b->change_arg, BC_MODIFIED, p->name, NULL, BF_STATUS);
-		if (ch_json) {
 			b->change_cb(b->change_arg, BC_MODIFIED, p->name, NULL, BF_STATUS_JSON);
-			for (size_t i = 0; i < p->nc; i++)
-				b->change_cb(b->change_arg, BC_MODIFIED, p->name, p->c[i].name,
-					     BF_CSTATUS);
+			for (size_t i = 0; i < p->nc; i++) {
+				json_t *was = tree_container(old, p, i), *is = tree_container(st, p, i);
+				if (!was || !is || !json_equal(was, is))
+					b->change_cb(b->change_arg, BC_MODIFIED, p->name, p->c[i].name,
+						     BF_CSTATUS);
+			}
 		}
+		json_decref(old);
+		p->r_tree = st;
+		p->r_stale = true;
+		status_render_node(b);
+	} else {
+		json_decref(st);
 	}
+	if (ch_phase && b->change_cb)
+		b->change_cb(b->change_arg, BC_MODIFIED, p->name, NULL, BF_PHASE);
+}
+
+void status_probes_changed(struct backend *b, struct pod *p)
+{
+	bool any = false;
+	for (size_t i = 0; i < p->nc; i++) {
+		json_t *ct = tree_container(p->r_tree, p, i);
+		if (!ct) {
+			status_render_pod(b, p);
+			return;
+		}
+		json_t *was = json_object_get(ct, "probes");
+		json_t *is = probes_json(&p->c[i]);
+		if (!was && !is)
+			continue;
+		if (!was || !is) {
+			/* probes appeared or went: not a probe-only change */
+			json_decref(is);
+			status_render_pod(b, p);
+			return;
+		}
+		if (json_equal(was, is)) {
+			json_decref(is);
+			continue;
+		}
+		json_object_set_new(ct, "probes", is); /* in place: keeps the key order */
+		any = true;
+		if (b->change_cb)
+			b->change_cb(b->change_arg, BC_MODIFIED, p->name, p->c[i].name, BF_CSTATUS);
+	}
+	if (!any)
+		return;
+	p->r_stale = true;
+	realtime_now(&p->r_mtime);
+	if (b->change_cb) {
+		b->change_cb(b->change_arg, BC_MODIFIED, p->name, NULL, BF_STATUS);
+		b->change_cb(b->change_arg, BC_MODIFIED, p->name, NULL, BF_STATUS_JSON);
+	}
+}
+
+const char *status_pod_text(struct pod *p, enum backend_file file)
+{
+	if (p->r_stale || !p->r_json) {
+		json_t *st = p->r_tree ? json_incref(p->r_tree) : json_object();
+		char *js = json_dumps(st, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		free(p->r_json);
+		p->r_json = xasprintf("%s\n", js);
+		free(js);
+		struct strbuf sb;
+		sb_init(&sb);
+		yaml_emit(&sb, st, 0, false);
+		free(p->r_status);
+		p->r_status = sb_steal(&sb);
+		json_decref(st);
+		p->r_stale = false;
+	}
+	return file == BF_STATUS ? p->r_status : p->r_json;
 }
 
 char *status_events_text(const struct pod *p)
@@ -475,7 +557,13 @@ static char *ps_status(const struct pod *p, int *ready, int *total, int *restart
 			reason = xasprintf("Init:%zu/%zu", i, p->ninit);
 		}
 	}
-	if (!initializing) {
+	/* kubectl walks the app containers unless initializing, or once the
+	 * Initialized condition is True (an app container has started: init
+	 * containers running again in a new sandbox do not hide them) */
+	bool initialized = false;
+	for (size_t i = p->ninit; i < p->nc; i++)
+		initialized |= p->c[i].ever_started;
+	if (!initializing || initialized) {
 		*restarts = 0;
 		last_restart->tv_sec = 0;
 		for (size_t i = 0; i < p->ninit; i++)

@@ -24,6 +24,7 @@
 #include <sys/statvfs.h>
 
 #define SPEC_MAX (1024 * 1024 + 1) /* one byte more than the manifest limit */
+#define ENTRY_TIMEOUT 86400.0 /* seconds; see reply_entry */
 
 /* Editors' scratch files (scratch.h). A vim swap file of a manifest at
  * the 1 MiB limit is a little over 1 MiB, hence 4 MiB per file. */
@@ -408,10 +409,15 @@ static void reply_entry(fuse_req_t req, struct node *n)
 	}
 	e.ino = n->ino;
 	e.generation = n->gen;
-	/* no caching of names or attributes: pods come and go behind the
-	 * kernel's back, and sizes of growing files must be fresh */
+	/* Attributes are never cached (sizes of growing files must be fresh).
+	 * Names are: a name always means the same node (inodes are stable per
+	 * path), every operation on a node whose pod or container is gone
+	 * fails with ENOENT, and a pod that goes is rmdir'ed through the mount
+	 * (by the user, or by the announcer for IN_DELETE), which drops its
+	 * dentries. So a path walk, the announcer's included, needs no LOOKUP
+	 * once the names are known. */
 	e.attr_timeout = 0;
-	e.entry_timeout = 0;
+	e.entry_timeout = ENTRY_TIMEOUT;
 	fuse_reply_entry(req, &e);
 }
 
@@ -858,6 +864,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	h->fd = -1;
 	if (acc != O_RDONLY && from_announcer(req)) {
 		h->kind = H_ANNOUNCE;
+		fi->noflush = 1; /* close() needs no FLUSH round trip */
 	} else if (acc != O_RDONLY) {
 		if (n->file != BF_SPEC || n->kind != N_POD_FILE) {
 			free(h);
