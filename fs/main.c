@@ -117,6 +117,8 @@ int main(int argc, char **argv)
 	size_t nmirrors = 0, ninsecure = 0;
 	ma.bo.registry_mirrors = mirrors;
 	ma.bo.insecure_registries = insecure;
+	char *abs_state = NULL, *abs_manifests = NULL;
+	int ret = 0;
 	int fargc = 0;
 	fargv[fargc++] = argv[0];
 	int i = 1;
@@ -125,8 +127,8 @@ int main(int argc, char **argv)
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
-			free(fargv);
-			return 0;
+			ret = 0;
+			goto out;
 		} else if (!strcmp(a, "--state-dir") && val) {
 			ma.bo.state_dir = val;
 			i++;
@@ -142,8 +144,8 @@ int main(int argc, char **argv)
 			ma.bo.backoff_scale = atof(val);
 			if (ma.bo.backoff_scale <= 0) {
 				fprintf(stderr, "podfs: --backoff-scale must be > 0\n");
-				free(fargv);
-				return 2;
+				ret = 2;
+				goto out;
 			}
 			i++;
 		} else if (!strcmp(a, "--pod-cidr") && val) {
@@ -151,8 +153,8 @@ int main(int argc, char **argv)
 			if (backend_check_pod_cidr(val, &err) < 0) {
 				fprintf(stderr, "podfs: --pod-cidr %s\n", err);
 				free(err);
-				free(fargv);
-				return 2;
+				ret = 2;
+				goto out;
 			}
 			ma.bo.pod_cidr = val;
 			i++;
@@ -178,34 +180,32 @@ int main(int argc, char **argv)
 		} else if (a[0] == '-') {
 			fprintf(stderr, "podfs: unknown option %s\n", a);
 			usage(stderr);
-			free(fargv);
-			return 2;
+			ret = 2;
+			goto out;
 		} else {
 			break;
 		}
 	}
 	const char *state = ma.bo.state_dir ? ma.bo.state_dir : "/var/lib/podfs";
 	if (i < argc && !strcmp(argv[i], "validate")) {
-		free(fargv);
-		return cmd_validate(argc - i, argv + i);
+		ret = cmd_validate(argc - i, argv + i);
+		goto out;
 	}
 	if (i < argc && !strcmp(argv[i], "image")) {
-		free(fargv);
 		ma.bo.state_dir = state;
-		int r = backend_image_cmd(&ma.bo, argc - i - 1, argv + i + 1);
-		free(mirrors);
-		free(insecure);
-		return r;
+		ret = backend_image_cmd(&ma.bo, argc - i - 1, argv + i + 1);
+		goto out;
 	}
 	if (i != argc - 1) {
 		usage(stderr);
-		free(fargv);
-		return 2;
+		ret = 2;
+		goto out;
 	}
 	fo.mountpoint = argv[i];
 	fo.fuse_argv = fargv;
 	fo.fuse_argc = fargc;
-	char *abs_state = absolute(state), *abs_manifests = absolute(ma.bo.manifest_dir);
+	abs_state = absolute(state);
+	abs_manifests = absolute(ma.bo.manifest_dir);
 	ma.bo.state_dir = abs_state;
 	ma.bo.manifest_dir = abs_manifests;
 	/* refused before the mount point is touched, while stderr is still
@@ -215,10 +215,8 @@ int main(int argc, char **argv)
 	if (lock < 0) {
 		fprintf(stderr, "podfs: %s\n", err);
 		free(err);
-		free(abs_state);
-		free(abs_manifests);
-		free(fargv);
-		return 1;
+		ret = 1;
+		goto out;
 	}
 	ma.bo.lock_fd = lock;
 	struct stat st;
@@ -229,15 +227,14 @@ int main(int argc, char **argv)
 	if (serr) {
 		fprintf(stderr, "podfs: manifest dir %s: %s\n", abs_manifests, strerror(serr));
 		close(lock);
-		free(abs_state);
-		free(abs_manifests);
-		free(fargv);
-		return 1;
+		ret = 1;
+		goto out;
 	}
-	int ret = fs_main(&fo, open_backend, &ma);
+	ret = fs_main(&fo, open_backend, &ma);
 	/* unmounted or signalled: the pods run on unless asked otherwise */
 	if (stop_pods && fs_backend())
 		backend_close(fs_backend(), true);
+out:
 	free(abs_state);
 	free(abs_manifests);
 	free(fargv);

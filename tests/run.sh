@@ -73,7 +73,7 @@ if [ "$MODE" != quick ]; then
   fi
   for t in tests/t[0-9]*.sh; do
     [ "$t" = tests/t0002-validate.sh ] && continue
-    suite "$(basename "$t" .sh)" "$t"
+    suite "$(basename "$t" .sh)" bash "$t"
   done
   # the daemon itself under ASan/UBSan (leaks are for the unit tests:
   # podfs keeps its inode table for the mount's life)
