@@ -3,7 +3,8 @@
 #   make test            quick: unit tests, manifest fixtures, fuzz corpus replay
 #   make check           every test: also ASan/UBSan build (build-san/), valgrind,
 #                        and the shell tests tests/t*.sh (root; real runc etc.)
-#   make fuzz            libFuzzer target for the manifest parser (clang)
+#   make fuzz            libFuzzer targets for the manifest, registry, image and CNI
+#                        parsers (clang)
 #   make format          clang-format every source file
 
 PKGS     := fuse3 yaml-0.1 jansson libcurl libarchive libcrypto
@@ -33,7 +34,9 @@ UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
 BACKEND_OBJS := $(BACKEND_SRCS:%.c=$(BUILD)/%.o)
 FS_OBJS      := $(FS_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-FUZZ_REPLAY  := $(BUILD)/tests/fuzz_spec_replay
+# one libFuzzer target per parser family; tests/fuzz/fuzz_NAME.c
+FUZZ_NAMES   := spec registry image cni
+FUZZ_REPLAY  := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz_%_replay)
 
 .PHONY: all check test unit format fuzz clean
 all: $(BUILD)/podfs
@@ -58,10 +61,11 @@ $(BUILD)/tests/test_scratch: $(BUILD)/tests/unit/test_scratch.o $(BUILD)/fs/scra
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The fuzz target built with a replay main(): runs every corpus file once.
-$(FUZZ_REPLAY): tests/fuzz/fuzz_spec.c tests/fuzz/replay_main.c $(BUILD)/libbackend.a
+# The fuzz targets built with a replay main(): run every corpus file once.
+$(FUZZ_REPLAY): $(BUILD)/tests/fuzz_%_replay: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c \
+		$(BUILD)/libbackend.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/fuzz_spec.c tests/fuzz/replay_main.c \
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay_main.c \
 		$(BUILD)/libbackend.a $(LDLIBS)
 
 unit: $(UNIT_BINS) $(FUZZ_REPLAY) $(BUILD)/podfs
@@ -74,20 +78,26 @@ check:
 test:
 	tests/run.sh quick
 
-# libFuzzer build (clang only), kept apart from the gcc objects. Only the
-# manifest pipeline is built, so the rest of the backend (and clang-only
-# warnings in it) cannot break the fuzzer. See docs/fuzzing.md.
+# libFuzzer build (clang only), kept apart from the gcc objects. Each
+# target is built from the modules it fuzzes only, so the rest of the
+# backend (and clang-only warnings in it) cannot break the fuzzers. See
+# docs/fuzzing.md.
 FUZZ_BUILD := build-fuzz
-FUZZ_OBJS  := $(patsubst %.c,$(FUZZ_BUILD)/%.o,backend/yamltree.c backend/spec.c \
+fuzz_objs   = $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(1) backend/util.c)
+FUZZ_OBJS_spec     := $(call fuzz_objs,backend/yamltree.c backend/spec.c \
 		backend/spec_decode.c backend/spec_validate.c backend/spec_json.c \
-		backend/quantity.c backend/diag.c backend/util.c)
+		backend/quantity.c backend/diag.c)
+FUZZ_OBJS_registry := $(call fuzz_objs,backend/registry.c backend/image.c)
+FUZZ_OBJS_image    := $(call fuzz_objs,backend/image.c)
+FUZZ_OBJS_cni      := $(call fuzz_objs,backend/cni.c)
 fuzz:
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang SANITIZE=address,undefined \
-		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" $(FUZZ_OBJS)
-	clang -std=gnu11 -O1 -g $(WARN) -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
+		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" \
+		$(sort $(foreach n,$(FUZZ_NAMES),$(FUZZ_OBJS_$(n))))
+	$(foreach n,$(FUZZ_NAMES),clang -std=gnu11 -O1 -g $(WARN) -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-		-o $(FUZZ_BUILD)/fuzz_spec tests/fuzz/fuzz_spec.c $(FUZZ_OBJS) $(LDLIBS)
-	@echo "run: $(FUZZ_BUILD)/fuzz_spec -dict=tests/fuzz/spec.dict -max_len=8192 NEWDIR tests/fuzz/corpus (docs/fuzzing.md)"
+		-o $(FUZZ_BUILD)/fuzz_$(n) tests/fuzz/fuzz_$(n).c $(FUZZ_OBJS_$(n)) $(LDLIBS) &&) true
+	@echo "run: $(FUZZ_BUILD)/fuzz_NAME -dict=tests/fuzz/NAME.dict NEWDIR tests/fuzz/CORPUS (docs/fuzzing.md)"
 
 format:
 	clang-format -i $(BACKEND_SRCS) $(FS_SRCS) $(wildcard backend/*.h fs/*.h) \

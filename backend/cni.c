@@ -417,7 +417,7 @@ char *cni_error_message(const char *out, const char *errout, int status)
 {
 	json_t *o = out ? json_loads(out, 0, NULL) : NULL;
 	const char *msg = json_string_value(json_object_get(o, "msg"));
-	if (msg) {
+	if (msg && *msg) { /* an empty msg says nothing: use the output */
 		const char *det = json_string_value(json_object_get(o, "details"));
 		char *r = det && *det ? xasprintf("%s; %s", msg, det) : xstrdup(msg);
 		json_decref(o);

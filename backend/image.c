@@ -10,6 +10,7 @@
  * images/refs.lock. Lock order: gc, then lock. Readers of refs.json take no
  * lock: it is only ever replaced by rename. */
 #include "backend/image.h"
+#include "backend/image_parse.h"
 #include "backend/util.h"
 
 #include <archive.h>
@@ -835,12 +836,6 @@ void image_store_close(struct image_store *st)
 
 /* ---- descriptors, manifests, configs ------------------------------------ */
 
-struct desc {
-	char *media_type, *digest, *ref_name, *os, *arch;
-	int64_t size;
-	bool attestation;
-};
-
 static void desc_free(struct desc *d)
 {
 	free(d->media_type);
@@ -955,12 +950,6 @@ static enum layer_comp layer_compression(const char *mt)
 	return COMP_BAD;
 }
 
-struct manifest {
-	struct desc config;
-	struct desc *layers;
-	size_t nlayers;
-};
-
 static void manifest_free(struct manifest *m)
 {
 	desc_free(&m->config);
@@ -1002,13 +991,6 @@ out:
 		manifest_free(m);
 	return rc;
 }
-
-struct parsed_config {
-	struct image_config cfg;
-	char **diff_ids;
-	size_t ndiff;
-	char *os, *arch;
-};
 
 static void image_config_clear(struct image_config *c)
 {
@@ -3289,4 +3271,54 @@ out:
 	strv_free(&layers);
 	ref_parts_free(&want);
 	return rc;
+}
+
+/* ---- the parsers, for tests (image_parse.h) ----------------------------- */
+
+int image_parse_manifest(const char *buf, size_t len, struct manifest *m, char **err)
+{
+	return manifest_parse(buf, len, m, err);
+}
+
+void image_manifest_free(struct manifest *m)
+{
+	manifest_free(m);
+}
+
+int image_parse_config(const char *buf, size_t len, struct parsed_config *pc, char **err)
+{
+	return config_parse(buf, len, pc, err);
+}
+
+void image_parsed_config_free(struct parsed_config *pc)
+{
+	parsed_config_free(pc);
+}
+
+/* As resolve_manifest takes one step down an index. */
+int image_parse_index(const char *buf, size_t len, struct desc **ds, size_t *n, size_t *pick,
+		      char **err)
+{
+	json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+	int rc = descs_parse(json_object_get(j, "manifests"), "image index manifests", 4096, ds, n,
+			     err);
+	json_decref(j);
+	if (rc == 0)
+		rc = pick_platform(*ds, *n, pick, err);
+	if (rc < 0) {
+		descs_free(*ds, *n);
+		*ds = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+void image_descs_free(struct desc *ds, size_t n)
+{
+	descs_free(ds, n);
+}
+
+bool image_layer_type_ok(const char *mt)
+{
+	return layer_compression(mt) != COMP_BAD;
 }

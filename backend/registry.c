@@ -271,7 +271,8 @@ void registry_challenge_clear(struct registry_challenge *c)
 
 static bool tchar(char c)
 {
-	return isalnum((unsigned char)c) || strchr("!#$%&'*+-.^_`|~", c);
+	/* not NUL: strchr() finds the terminator */
+	return c && (isalnum((unsigned char)c) || strchr("!#$%&'*+-.^_`|~", c));
 }
 
 static void skip_ws(const char **p)
@@ -557,11 +558,9 @@ static int http_get(struct pull *pl, const char *url, const char *accept, const 
 		    rs->errbuf[0] ? rs->errbuf : curl_easy_strerror(rs->cc));
 }
 
-/* The registry's own words from an error body ({"errors":[{"code",
- * "message"}]}), or "". */
-static char *registry_message(const struct resp *rs, char *code_out, size_t code_len)
+char *registry_error_message(const char *body, size_t len, char *code_out, size_t code_len)
 {
-	json_t *j = json_loadb(rs->body.buf ? rs->body.buf : "", rs->body.len, 0, NULL);
+	json_t *j = json_loadb(body ? body : "", len, 0, NULL);
 	json_t *e = json_array_get(json_object_get(j, "errors"), 0);
 	const char *code = json_string_value(json_object_get(e, "code"));
 	const char *msg = json_string_value(json_object_get(e, "message"));
@@ -580,6 +579,13 @@ static char *registry_message(const struct resp *rs, char *code_out, size_t code
 		s[300] = '\0';
 	json_decref(j);
 	return s;
+}
+
+/* The registry's own words from an error body ({"errors":[{"code",
+ * "message"}]}), or "". */
+static char *registry_message(const struct resp *rs, char *code_out, size_t code_len)
+{
+	return registry_error_message(rs->body.buf, rs->body.len, code_out, code_len);
 }
 
 static int64_t token_cache_get(struct registry *r, const char *key, char **out)
@@ -621,6 +627,29 @@ static void token_cache_put(struct registry *r, const char *key, const char *val
 	r->tokens[i].value = xstrdup(value);
 	r->tokens[i].expires_ms = exp;
 	pthread_mutex_unlock(&r->lock);
+}
+
+int registry_parse_token(const char *body, size_t len, char **token, int64_t *ttl_s)
+{
+	*token = NULL;
+	json_t *j = json_loadb(body ? body : "", len, 0, NULL);
+	const char *t = json_string_value(json_object_get(j, "token"));
+	if (!t || !*t)
+		t = json_string_value(json_object_get(j, "access_token"));
+	json_t *ex = json_object_get(j, "expires_in");
+	int64_t ttl = json_is_integer(ex) && json_integer_value(ex) > 0 ? json_integer_value(ex)
+									 : TOKEN_DEFAULT_TTL;
+	if (ttl > 86400)
+		ttl = 86400;
+	bool ok = t && *t && strlen(t) < 16384;
+	for (const char *c = t; ok && *c; c++)
+		ok = (unsigned char)*c > ' ' && (unsigned char)*c < 0x7f;
+	if (ok) {
+		*token = xstrdup(t);
+		*ttl_s = ttl;
+	}
+	json_decref(j);
+	return ok ? 0 : -EINVAL;
 }
 
 /* Answer challenge WWW (from a 401 to a request made with USED, the
@@ -709,28 +738,12 @@ static int authenticate(struct pull *pl, const char *www, const char *used, bool
 			rc = fail(err, -EACCES, "token service %s refused: HTTP %ld%s%s", ch.realm,
 				  rs.status, *m ? ": " : "", m);
 		} else if (rc == 0) {
-			json_t *j =
-			    json_loadb(rs.body.buf ? rs.body.buf : "", rs.body.len, 0, NULL);
-			const char *t = json_string_value(json_object_get(j, "token"));
-			if (!t || !*t)
-				t = json_string_value(json_object_get(j, "access_token"));
-			json_t *ex = json_object_get(j, "expires_in");
-			int64_t ttl = json_is_integer(ex) && json_integer_value(ex) > 0
-					  ? json_integer_value(ex)
-					  : TOKEN_DEFAULT_TTL;
-			if (ttl > 86400)
-				ttl = 86400;
-			bool ok = t && *t && strlen(t) < 16384;
-			for (const char *c = t; ok && *c; c++)
-				ok = (unsigned char)*c > ' ' && (unsigned char)*c < 0x7f;
-			if (!ok) {
+			int64_t ttl;
+			if (registry_parse_token(rs.body.buf, rs.body.len, &tok, &ttl) < 0)
 				rc = fail(err, -EACCES, "token service %s sent no usable token",
 					  ch.realm);
-			} else {
-				tok = xstrdup(t);
+			else
 				token_cache_put(pl->r, key, tok, ttl);
-			}
-			json_decref(j);
 		}
 		resp_clear(&rs);
 		sb_free(&rs.body);
@@ -800,6 +813,21 @@ static bool known_manifest_type(const char *t)
 	return false;
 }
 
+void registry_parse_tags(const char *body, size_t len, struct strv *tags)
+{
+	json_t *j = json_loadb(body ? body : "", len, 0, NULL);
+	json_t *arr = json_object_get(j, "tags");
+	size_t i;
+	json_t *t;
+	json_array_foreach(arr, i, t)
+	{
+		const char *s = json_string_value(t);
+		if (s && strlen(s) <= 128 && tags->n < 100000)
+			strv_push(tags, s);
+	}
+	json_decref(j);
+}
+
 /* The tag-not-found message, with the tags that do exist when the
  * registry lists them. */
 static int tag_not_found(struct pull *pl, char **err)
@@ -811,7 +839,7 @@ static int tag_not_found(struct pull *pl, char **err)
 	int rc = request(pl, path, "Accept: application/json", &rs, &e2);
 	char code[64] = "";
 	if (rc == 0 && rs.status == 404) {
-		cleanup_free char *m = registry_message(&rs, code, sizeof(code));
+		free(registry_message(&rs, code, sizeof(code))); /* for the code */
 		resp_clear(&rs);
 		sb_free(&rs.body);
 		if (!strcmp(code, "NAME_UNKNOWN"))
@@ -819,19 +847,8 @@ static int tag_not_found(struct pull *pl, char **err)
 		return fail(err, -ENOENT, "tag \"%s\" not found in %s", pl->tag, pl->name);
 	}
 	struct strv tags = {0};
-	if (rc == 0 && rs.status == 200) {
-		json_t *j = json_loadb(rs.body.buf ? rs.body.buf : "", rs.body.len, 0, NULL);
-		json_t *arr = json_object_get(j, "tags");
-		size_t i;
-		json_t *t;
-		json_array_foreach(arr, i, t)
-		{
-			const char *s = json_string_value(t);
-			if (s && strlen(s) <= 128 && tags.n < 100000)
-				strv_push(&tags, s);
-		}
-		json_decref(j);
-	}
+	if (rc == 0 && rs.status == 200)
+		registry_parse_tags(rs.body.buf, rs.body.len, &tags);
 	resp_clear(&rs);
 	sb_free(&rs.body);
 	if (tags.n == 0) {
@@ -905,7 +922,7 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 	}
 	if (rs.status == 404) {
 		char code[64] = "";
-		cleanup_free char *m = registry_message(&rs, code, sizeof(code));
+		free(registry_message(&rs, code, sizeof(code))); /* for the code */
 		if (!strcmp(code, "NAME_UNKNOWN"))
 			rc = fail(err, -ENOENT, "repository %s not found", pl->name);
 		else if (pl->digest)

@@ -81,4 +81,19 @@ char *registry_auth_lookup(const char *json, size_t len, const char *host);
  * \"b\"", or NULL. */
 char *registry_close_tags(const char *want, char *const *tags);
 
+/* Parsers of registry replies (hostile input), used by the pull and
+ * exposed for tests/fuzz/fuzz_registry.c. */
+/* A token service's reply ({"token" or "access_token", "expires_in"}): 0,
+ * *TOKEN (printable ASCII, under 16 KiB; caller frees) and *TTL_S
+ * (expires_in, default 60, at most a day), or -EINVAL. */
+int registry_parse_token(const char *body, size_t len, char **token, int64_t *ttl_s);
+/* Push the tags of a tags/list reply ({"tags": [...]}) onto TAGS: the
+ * strings of at most 128 bytes, up to 100000 in all. */
+struct strv;
+void registry_parse_tags(const char *body, size_t len, struct strv *tags);
+/* The registry's words from an error body ({"errors":[{"code",
+ * "message"}]}): "MESSAGE (CODE)", printable, at most 300 bytes, or "";
+ * the first error's code into CODE_OUT (may be NULL). Caller frees. */
+char *registry_error_message(const char *body, size_t len, char *code_out, size_t code_len);
+
 #endif

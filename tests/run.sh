@@ -2,7 +2,7 @@
 # tests/run.sh: every test suite of podfs, with one summary line at the end.
 #
 #   tests/run.sh            all suites (normal build, sanitizer build, valgrind)
-#   tests/run.sh quick      unit, manifest fixtures and fuzz replay, normal build only
+#   tests/run.sh quick      unit, manifest fixtures and fuzz corpus replays, normal build only
 #
 # Each suite prints "ok N - ..." lines and its own "P passed, F failed";
 # the totals are summed into the final "N passed, N failed" line. A suite
@@ -53,6 +53,9 @@ unit_suites() {
   done
   suite "$tag manifest fixtures" tests/t0002-validate.sh "$build/podfs"
   suite "$tag fuzz corpus replay" "$build/tests/fuzz_spec_replay" tests/fuzz/corpus
+  for f in registry image cni; do
+    suite "$tag fuzz $f corpus replay" "$build/tests/fuzz_${f}_replay" "tests/fuzz/corpus-$f"
+  done
 }
 
 make -s all unit >/dev/null || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }

@@ -261,6 +261,10 @@ TEST(error_message)
 	m = cni_error_message("{\"code\":7,\"msg\":\"bad\"}", "x", 1);
 	CHECK_STREQ(m, "bad");
 	free(m);
+	/* found by fuzz_cni: an empty msg gave an empty message */
+	m = cni_error_message("{\"code\":7,\"msg\":\"\"}", "", 1);
+	CHECK_STREQ(m, "{\"code\":7,\"msg\":\"\"}");
+	free(m);
 	m = cni_error_message("garbage\n", "  panic: boom\n", 2);
 	CHECK_STREQ(m, "panic: boom");
 	free(m);

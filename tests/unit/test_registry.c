@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 TEST(challenge_bearer)
 {
@@ -165,11 +166,63 @@ TEST(references)
 	}
 }
 
+TEST(challenge_token_at_end)
+{
+	/* found by fuzz_registry: a token ending the header was scanned past
+	 * its NUL (ASan: heap-buffer-overflow) */
+	struct registry_challenge c;
+	char *h = xstrdup("Basic");
+	CHECK(registry_parse_challenge(h, &c) == 0);
+	CHECK_STREQ(c.scheme, "Basic");
+	CHECK(c.realm == NULL);
+	registry_challenge_clear(&c);
+	free(h);
+	h = xstrdup("Bearer realm=\"https://a/token\",service=registry.example");
+	CHECK(registry_parse_challenge(h, &c) == 0);
+	CHECK_STREQ(c.service, "registry.example");
+	registry_challenge_clear(&c);
+	free(h);
+}
+
+TEST(token_tags_error_replies)
+{
+	char *tok = NULL;
+	int64_t ttl = 0;
+	const char *r = "{\"token\":\"\",\"access_token\":\"abc\",\"expires_in\":999999}";
+	CHECK(registry_parse_token(r, strlen(r), &tok, &ttl) == 0);
+	CHECK_STREQ(tok, "abc");
+	CHECK(ttl == 86400);
+	free(tok);
+	r = "{\"token\":\"a b\"}";
+	CHECK(registry_parse_token(r, strlen(r), &tok, &ttl) == -EINVAL);
+	CHECK(tok == NULL);
+	CHECK(registry_parse_token(NULL, 0, &tok, &ttl) == -EINVAL);
+
+	struct strv tags = {0};
+	r = "{\"name\":\"a\",\"tags\":[\"v1\",5,null,\"latest\"]}";
+	registry_parse_tags(r, strlen(r), &tags);
+	CHECK(tags.n == 2);
+	CHECK_STREQ(tags.v[1], "latest");
+	strv_free(&tags);
+
+	char code[8];
+	r = "{\"errors\":[{\"code\":\"NAME_UNKNOWN\",\"message\":\"a\\nb\"}]}";
+	char *m = registry_error_message(r, strlen(r), code, sizeof(code));
+	CHECK_STREQ(m, "a b (NAME_UNKNOWN)");
+	CHECK_STREQ(code, "NAME_UN"); /* cut to fit */
+	free(m);
+	m = registry_error_message("404 page not found", 18, NULL, 0);
+	CHECK_STREQ(m, "");
+	free(m);
+}
+
 int main(void)
 {
 	RUN(challenge_bearer);
 	RUN(challenge_order_spaces_escapes);
 	RUN(challenge_basic_and_several);
+	RUN(challenge_token_at_end);
+	RUN(token_tags_error_replies);
 	RUN(auth_lookup);
 	RUN(endpoints);
 	RUN(close_tags);
