@@ -46,6 +46,13 @@ struct notifier {
 static void __attribute__((noreturn)) child_main(int sock, const char *mountpoint)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Hold nothing of podfs's: a copy of /dev/fuse would keep the
+	 * connection alive after podfs is killed, so an exit in the middle of
+	 * a request would wait for an answer forever, and a copy of the state
+	 * dir's lock would refuse the next podfs. */
+	if (sock > 3)
+		close_range(3, (unsigned)sock - 1, 0);
+	close_range((unsigned)sock + 1, ~0U, 0);
 	char req[PATH_MAX + 2], full[2 * PATH_MAX + 2];
 	size_t mlen = strlen(mountpoint);
 	if (mlen >= PATH_MAX)

@@ -246,6 +246,8 @@ spec:
     volumeMounts: [{name: cgi, mountPath: /www/cgi-bin}]
     readinessProbe: {httpGet: {path: /cgi-bin/away, port: 8080}, periodSeconds: 1}
     livenessProbe: {httpGet: {path: /cgi-bin/here, port: 8080}, periodSeconds: 1, failureThreshold: 1}
+    # liveness waits for httpd to listen (a loaded machine may be slow)
+    startupProbe: {tcpSocket: {port: 8080}, periodSeconds: 1, failureThreshold: 60}
 YAML
   # another host: not followed, a warning that counts as success
   wait_for 30 file_has "$MNT/pods/redir/events" \
