@@ -415,9 +415,12 @@ static void reply_entry(fuse_req_t req, struct node *n)
 	 * fails with ENOENT, and a pod that goes is rmdir'ed through the mount
 	 * (by the user, or by the announcer for IN_DELETE), which drops its
 	 * dentries. So a path walk, the announcer's included, needs no LOOKUP
-	 * once the names are known. */
+	 * once the names are known. Not spec.yaml: a rename moves its dentry
+	 * (and so its inode) to the new name, while here the old spec under a
+	 * new name is a scratch file and a new spec.yaml may come; with no
+	 * caching the kernel looks both names up again. */
 	e.attr_timeout = 0;
-	e.entry_timeout = ENTRY_TIMEOUT;
+	e.entry_timeout = n->kind == N_POD_FILE && n->file == BF_SPEC ? 0 : ENTRY_TIMEOUT;
 	fuse_reply_entry(req, &e);
 }
 
