@@ -14,7 +14,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,7 +25,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-extern char **environ;
 
 #define OUTPUT_MAX (1024 * 1024) /* a plugin's stdout or stderr kept */
 
@@ -439,13 +437,6 @@ char *cni_error_message(const char *out, const char *errout, int status)
 
 /* ---- running a plugin ---------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Is PATH a network namespace (a pinned nsfs file)? DEL passes CNI_NETNS
  * only then: a plugin refuses a path that exists but is no namespace. */
 static bool is_netns(const char *path)
@@ -502,24 +493,9 @@ static int run_plugin(const struct cni_net *n, const char *type, const struct ca
 		strv_free(&env);
 		return r;
 	}
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_adddup2(&fa, in[1], 0);
-	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-	sigset_t none, all;
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	char *argv[] = {path, NULL};
 	pid_t pid;
-	r = -posix_spawn(&pid, path, &fa, &attr, argv, env.v);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	r = util_spawn(argv, env.v, (int[3]){in[1], po[1], pe[1]}, -1, &pid);
 	strv_free(&env);
 	close(in[1]);
 	close(po[1]);
@@ -535,7 +511,7 @@ static int run_plugin(const struct cni_net *n, const char *type, const struct ca
 	sb_init(&sbe);
 	size_t len = strlen(stdin_data), off = 0;
 	int fds[3] = {in[0], po[0], pe[0]};
-	int64_t deadline = n->timeout_ms > 0 ? now_ms() + n->timeout_ms : 0;
+	int64_t deadline = n->timeout_ms > 0 ? util_now_ms() + n->timeout_ms : 0;
 	bool timed_out = false;
 	if (len == 0) {
 		shutdown(fds[0], SHUT_WR);
@@ -545,7 +521,7 @@ static int run_plugin(const struct cni_net *n, const char *type, const struct ca
 	while (fds[1] >= 0 || fds[2] >= 0) {
 		int wait = -1;
 		if (deadline) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - util_now_ms();
 			if (left <= 0) {
 				timed_out = true;
 				break;

@@ -60,26 +60,6 @@ static void curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int fail(char **err, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char **err, int rc, const char *fmt, ...)
-{
-	if (err) {
-		va_list ap;
-		va_start(ap, fmt);
-		free(*err);
-		*err = xvasprintf(fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 struct registry *registry_new(void)
 {
 	pthread_once(&curl_once, curl_init_once);
@@ -136,10 +116,10 @@ int registry_add_mirror(struct registry *r, const char *spec, char **err)
 {
 	const char *eq = strchr(spec, '=');
 	if (!eq || eq == spec || !eq[1])
-		return fail(err, -EINVAL, "--registry-mirror wants REG=URL, got \"%s\"", spec);
+		return util_fail(err, -EINVAL, "--registry-mirror wants REG=URL, got \"%s\"", spec);
 	const char *url = eq + 1;
 	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-		return fail(err, -EINVAL,
+		return util_fail(err, -EINVAL,
 			    "--registry-mirror %s: the URL must start with http:// or https://",
 			    spec);
 	r->mirrors = xrealloc(r->mirrors, (r->nmirrors + 1) * sizeof(*r->mirrors));
@@ -157,7 +137,7 @@ int registry_add_mirror(struct registry *r, const char *spec, char **err)
 int registry_add_insecure(struct registry *r, const char *hostport, char **err)
 {
 	if (!*hostport || strchr(hostport, '/'))
-		return fail(err, -EINVAL, "--insecure-registry wants HOST[:PORT], got \"%s\"",
+		return util_fail(err, -EINVAL, "--insecure-registry wants HOST[:PORT], got \"%s\"",
 			    hostport);
 	cleanup_free char *k = host_key(hostport);
 	strv_push(&r->insecure, k);
@@ -550,10 +530,10 @@ static int http_get(struct pull *pl, const char *url, const char *accept, const 
 	if (rs->cc == CURLE_WRITE_ERROR && (rs->sink_rc || rs->too_big))
 		return 0; /* ours: the caller looks at sink_rc / too_big */
 	if (rs->cc == CURLE_ABORTED_BY_CALLBACK)
-		return fail(err, -ECANCELED, "cancelled");
+		return util_fail(err, -ECANCELED, "cancelled");
 	const char *hs = strstr(url, "://") ? strstr(url, "://") + 3 : url;
 	cleanup_free char *host = xstrndup(hs, strcspn(hs, "/"));
-	return fail(err, -EHOSTUNREACH, "cannot reach %s (GET %s): %s", host, url,
+	return util_fail(err, -EHOSTUNREACH, "cannot reach %s (GET %s): %s", host, url,
 		    rs->errbuf[0] ? rs->errbuf : curl_easy_strerror(rs->cc));
 }
 
@@ -584,7 +564,7 @@ static char *registry_message(const struct resp *rs, char *code_out, size_t code
 
 static int64_t token_cache_get(struct registry *r, const char *key, char **out)
 {
-	int64_t now = now_ms();
+	int64_t now = util_now_ms();
 	pthread_mutex_lock(&r->lock);
 	for (size_t i = 0; i < r->ntokens; i++) {
 		if (!strcmp(r->tokens[i].key, key) && r->tokens[i].expires_ms > now) {
@@ -599,7 +579,7 @@ static int64_t token_cache_get(struct registry *r, const char *key, char **out)
 
 static void token_cache_put(struct registry *r, const char *key, const char *value, int64_t ttl_s)
 {
-	int64_t exp = now_ms() + (ttl_s > 10 ? ttl_s - 5 : ttl_s) * 1000;
+	int64_t exp = util_now_ms() + (ttl_s > 10 ? ttl_s - 5 : ttl_s) * 1000;
 	pthread_mutex_lock(&r->lock);
 	size_t i;
 	for (i = 0; i < r->ntokens && strcmp(r->tokens[i].key, key); i++)
@@ -633,19 +613,19 @@ static int authenticate(struct pull *pl, const char *www, const char *used, bool
 	struct registry_challenge ch;
 	cleanup_free char *host = host_key(pl->base);
 	if (!www || registry_parse_challenge(www, &ch) < 0)
-		return fail(err, -EACCES,
+		return util_fail(err, -EACCES,
 			    "%s asks for authentication with a challenge podfs does not "
 			    "understand: \"%s\"",
 			    host, www ? www : "(no WWW-Authenticate header)");
 	int rc = 0;
 	if (!strcasecmp(ch.scheme, "Basic")) {
 		if (!pl->basic) {
-			rc = fail(err, -EACCES,
+			rc = util_fail(err, -EACCES,
 				  "%s requires authentication, and the credentials file (%s) has "
 				  "none for it",
 				  host, pl->r->auth_file ? pl->r->auth_file : "none set");
 		} else if (second) {
-			rc = fail(err, -EACCES, "%s refused the credentials from %s", host,
+			rc = util_fail(err, -EACCES, "%s refused the credentials from %s", host,
 				  pl->r->auth_file);
 		} else {
 			cleanup_free char *b = b64_encode(pl->basic);
@@ -656,12 +636,12 @@ static int authenticate(struct pull *pl, const char *www, const char *used, bool
 		return rc;
 	}
 	if (!ch.realm || (strncmp(ch.realm, "https://", 8) && strncmp(ch.realm, "http://", 7))) {
-		rc = fail(err, -EACCES, "%s: Bearer challenge without a usable realm", host);
+		rc = util_fail(err, -EACCES, "%s: Bearer challenge without a usable realm", host);
 		registry_challenge_clear(&ch);
 		return rc;
 	}
 	if (second) {
-		rc = fail(err, -EACCES, "%s refused the token from %s%s", host, ch.realm,
+		rc = util_fail(err, -EACCES, "%s refused the token from %s%s", host, ch.realm,
 			  pl->basic ? "" : " (anonymous; no credentials for it)");
 		registry_challenge_clear(&ch);
 		return rc;
@@ -706,7 +686,7 @@ static int authenticate(struct pull *pl, const char *www, const char *used, bool
 		rc = http_get(pl, url.buf, "Accept: application/json", basic_hdr, &rs, err);
 		if (rc == 0 && rs.status != 200) {
 			cleanup_free char *m = registry_message(&rs, NULL, 0);
-			rc = fail(err, -EACCES, "token service %s refused: HTTP %ld%s%s", ch.realm,
+			rc = util_fail(err, -EACCES, "token service %s refused: HTTP %ld%s%s", ch.realm,
 				  rs.status, *m ? ": " : "", m);
 		} else if (rc == 0) {
 			json_t *j =
@@ -724,7 +704,7 @@ static int authenticate(struct pull *pl, const char *www, const char *used, bool
 			for (const char *c = t; ok && *c; c++)
 				ok = (unsigned char)*c > ' ' && (unsigned char)*c < 0x7f;
 			if (!ok) {
-				rc = fail(err, -EACCES, "token service %s sent no usable token",
+				rc = util_fail(err, -EACCES, "token service %s sent no usable token",
 					  ch.realm);
 			} else {
 				tok = xstrdup(t);
@@ -815,8 +795,8 @@ static int tag_not_found(struct pull *pl, char **err)
 		resp_clear(&rs);
 		sb_free(&rs.body);
 		if (!strcmp(code, "NAME_UNKNOWN"))
-			return fail(err, -ENOENT, "repository %s not found", pl->name);
-		return fail(err, -ENOENT, "tag \"%s\" not found in %s", pl->tag, pl->name);
+			return util_fail(err, -ENOENT, "repository %s not found", pl->name);
+		return util_fail(err, -ENOENT, "tag \"%s\" not found in %s", pl->tag, pl->name);
 	}
 	struct strv tags = {0};
 	if (rc == 0 && rs.status == 200) {
@@ -836,14 +816,14 @@ static int tag_not_found(struct pull *pl, char **err)
 	sb_free(&rs.body);
 	if (tags.n == 0) {
 		strv_free(&tags);
-		return fail(err, -ENOENT, "tag \"%s\" not found in %s", pl->tag, pl->name);
+		return util_fail(err, -ENOENT, "tag \"%s\" not found in %s", pl->tag, pl->name);
 	}
 	char **v = xcalloc(tags.n + 1, sizeof(char *));
 	memcpy(v, tags.v, tags.n * sizeof(char *));
 	cleanup_free char *close = registry_close_tags(pl->tag, v);
 	free(v);
 	if (close) {
-		rc = fail(err, -ENOENT, "tag \"%s\" not found in %s; did you mean %s?", pl->tag,
+		rc = util_fail(err, -ENOENT, "tag \"%s\" not found in %s; did you mean %s?", pl->tag,
 			  pl->name, close);
 	} else {
 		struct strbuf sb;
@@ -852,7 +832,7 @@ static int tag_not_found(struct pull *pl, char **err)
 			sb_printf(&sb, "%s\"%s\"", i ? ", " : "", tags.v[i]);
 		if (tags.n > 10)
 			sb_printf(&sb, " and %zu more", tags.n - 10);
-		rc = fail(err, -ENOENT, "tag \"%s\" not found in %s (it has %s)", pl->tag, pl->name,
+		rc = util_fail(err, -ENOENT, "tag \"%s\" not found in %s (it has %s)", pl->tag, pl->name,
 			  sb.buf);
 		sb_free(&sb);
 	}
@@ -872,7 +852,7 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 	int rc = request(pl, "/v2/", NULL, &rs, err);
 	if (rc == -EHOSTUNREACH || (rc == 0 && retryable(&rs))) {
 		if (rc == 0)
-			rc = fail(err, -EHOSTUNREACH, "%s/v2/ answered HTTP %ld", pl->base,
+			rc = util_fail(err, -EHOSTUNREACH, "%s/v2/ answered HTTP %ld", pl->base,
 				  rs.status);
 		*retry = true;
 		goto out;
@@ -880,7 +860,7 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 	if (rc < 0)
 		goto out;
 	if (rs.status != 200) {
-		rc = fail(err, rs.status == 401 || rs.status == 403 ? -EACCES : -EPROTO,
+		rc = util_fail(err, rs.status == 401 || rs.status == 403 ? -EACCES : -EPROTO,
 			  "%s/v2/ answered HTTP %ld: not an OCI registry, or access denied",
 			  pl->base, rs.status);
 		goto out;
@@ -891,7 +871,7 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 	rc = request(pl, path, ACCEPT_MANIFESTS, &rs, err);
 	if (rc == -EHOSTUNREACH || (rc == 0 && retryable(&rs))) {
 		if (rc == 0)
-			rc = fail(err, -EHOSTUNREACH, "%s%s answered HTTP %ld", pl->base, path,
+			rc = util_fail(err, -EHOSTUNREACH, "%s%s answered HTTP %ld", pl->base, path,
 				  rs.status);
 		*retry = true;
 		goto out;
@@ -899,7 +879,7 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 	if (rc < 0)
 		goto out;
 	if (rs.too_big && rs.status == 200) {
-		rc = fail(err, -EFBIG, "the manifest of %s is larger than %u bytes", pl->name,
+		rc = util_fail(err, -EFBIG, "the manifest of %s is larger than %u bytes", pl->name,
 			  MAX_MANIFEST);
 		goto out;
 	}
@@ -907,9 +887,9 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 		char code[64] = "";
 		cleanup_free char *m = registry_message(&rs, code, sizeof(code));
 		if (!strcmp(code, "NAME_UNKNOWN"))
-			rc = fail(err, -ENOENT, "repository %s not found", pl->name);
+			rc = util_fail(err, -ENOENT, "repository %s not found", pl->name);
 		else if (pl->digest)
-			rc = fail(err, -ENOENT, "manifest \"%s\" not found in %s", pl->digest,
+			rc = util_fail(err, -ENOENT, "manifest \"%s\" not found in %s", pl->digest,
 				  pl->name);
 		else
 			rc = tag_not_found(pl, err);
@@ -917,27 +897,27 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 	}
 	if (rs.status == 401 || rs.status == 403) {
 		cleanup_free char *m = registry_message(&rs, NULL, 0);
-		rc = fail(err, -EACCES, "access to %s denied (HTTP %ld)%s%s", pl->name, rs.status,
+		rc = util_fail(err, -EACCES, "access to %s denied (HTTP %ld)%s%s", pl->name, rs.status,
 			  *m ? ": " : "", m);
 		goto out;
 	}
 	if (rs.status != 200) {
 		cleanup_free char *m = registry_message(&rs, NULL, 0);
-		rc = fail(err, -EPROTO, "GET %s%s: HTTP %ld%s%s", pl->base, path, rs.status,
+		rc = util_fail(err, -EPROTO, "GET %s%s: HTTP %ld%s%s", pl->base, path, rs.status,
 			  *m ? ": " : "", m);
 		goto out;
 	}
 	/* what was received is what gets hashed: never re-serialized */
 	got = sha256_of(rs.body.buf ? rs.body.buf : "", rs.body.len);
 	if (pl->digest && strcmp(got, pl->digest) != 0) {
-		rc = fail(err, -EBADMSG,
+		rc = util_fail(err, -EBADMSG,
 			  "manifest digest mismatch for %s: asked for \"%s\", the content hashes "
 			  "to \"%s\"",
 			  pl->name, pl->digest, got);
 		goto out;
 	}
 	if (rs.digest && !strncmp(rs.digest, "sha256:", 7) && strcmp(rs.digest, got) != 0) {
-		rc = fail(err, -EBADMSG,
+		rc = util_fail(err, -EBADMSG,
 			  "manifest digest mismatch for %s: the registry says \"%s\" "
 			  "(Docker-Content-Digest), the content hashes to \"%s\"",
 			  pl->name, rs.digest, got);
@@ -949,13 +929,13 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 	json_t *j = json_loadb(rs.body.buf ? rs.body.buf : "", rs.body.len, 0, NULL);
 	const char *own = json_string_value(json_object_get(j, "mediaType"));
 	if (!j) {
-		rc = fail(err, -EBADMSG, "the manifest of %s is not JSON", pl->name);
+		rc = util_fail(err, -EBADMSG, "the manifest of %s is not JSON", pl->name);
 	} else if (strstr(ct, "distribution.manifest.v1") ||
 		   (json_integer_value(json_object_get(j, "schemaVersion")) == 1)) {
-		rc = fail(err, -ENOTSUP,
+		rc = util_fail(err, -ENOTSUP,
 			  "%s is a Docker schema 1 image, which podfs does not support", pl->name);
 	} else if (own && known_manifest_type(ct) && strcmp(own, ct) != 0) {
-		rc = fail(err, -EBADMSG,
+		rc = util_fail(err, -EBADMSG,
 			  "the manifest of %s says mediaType \"%s\" but was served as \"%s\"",
 			  pl->name, own, ct);
 	} else {
@@ -975,7 +955,7 @@ static void pull_progress(void *arg, int64_t done, int64_t total)
 	struct pull *pl = arg;
 	if (!pl->prog || !pl->prog->cb)
 		return;
-	int64_t now = now_ms();
+	int64_t now = util_now_ms();
 	pthread_mutex_lock(&pl->mu); /* layers may download in parallel */
 	if (done == 0 || done == total || now - pl->last_prog_ms >= 200) {
 		pl->last_prog_ms = now;
@@ -1002,20 +982,20 @@ static int pull_fetch(void *arg, enum image_blob_kind kind, const char *digest, 
 	int rc = request(pl, path, manifest ? ACCEPT_MANIFESTS : NULL, &rs, err);
 	if (rc < 0) {
 		if (rc == -EHOSTUNREACH)
-			rc = fail(err, rc, "download of %s failed: %s", digest, *err);
+			rc = util_fail(err, rc, "download of %s failed: %s", digest, *err);
 	} else if (rs.sink_rc == -EFBIG) {
 		rc = 0; /* the store reports the size */
 	} else if (rs.sink_rc) {
-		rc = fail(err, rs.sink_rc, "store %s: %s", digest, strerror(-rs.sink_rc));
+		rc = util_fail(err, rs.sink_rc, "store %s: %s", digest, strerror(-rs.sink_rc));
 	} else if (rs.status == 404) {
-		rc = fail(err, -ENOENT, "%s \"%s\" not found in %s", manifest ? "manifest" : "blob",
+		rc = util_fail(err, -ENOENT, "%s \"%s\" not found in %s", manifest ? "manifest" : "blob",
 			  digest, pl->name);
 	} else if (rs.status != 200) {
 		cleanup_free char *m = registry_message(&rs, NULL, 0);
-		rc = fail(err, rs.status == 401 || rs.status == 403 ? -EACCES : -EPROTO,
+		rc = util_fail(err, rs.status == 401 || rs.status == 403 ? -EACCES : -EPROTO,
 			  "GET %s%s: HTTP %ld%s%s", pl->base, path, rs.status, *m ? ": " : "", m);
 	} else if (rs.digest && !strncmp(rs.digest, "sha256:", 7) && strcmp(rs.digest, digest)) {
-		rc = fail(err, -EBADMSG,
+		rc = util_fail(err, -EBADMSG,
 			  "asked for blob \"%s\", the registry says it sent \"%s\" "
 			  "(Docker-Content-Digest)",
 			  digest, rs.digest);

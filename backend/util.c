@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <dirent.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static void oom(size_t n)
 {
@@ -373,4 +376,63 @@ void util_random_hex(char *buf)
 		raw[i] = (unsigned char)(rand() ^ (int)i);
 	for (size_t i = 0; i < sizeof(raw); i++)
 		sprintf(buf + 2 * i, "%02x", raw[i]);
+}
+
+int64_t util_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int util_fail(char **err, int rc, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		free(*err);
+		*err = xvasprintf(fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+void util_human_bytes(int64_t n, char *buf, size_t len)
+{
+	if (n < 1000)
+		snprintf(buf, len, "%lld B", (long long)n);
+	else if (n < 1000 * 1000)
+		snprintf(buf, len, "%.1f kB", (double)n / 1e3);
+	else if (n < 1000LL * 1000 * 1000)
+		snprintf(buf, len, "%.1f MB", (double)n / 1e6);
+	else
+		snprintf(buf, len, "%.2f GB", (double)n / 1e9);
+}
+
+extern char **environ;
+
+int util_spawn(char *const *argv, char *const *envp, const int fds[3], int keep_fd, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] >= 0)
+			posix_spawn_file_actions_adddup2(&fa, fds[i], i);
+		else
+			posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i ? O_WRONLY : O_RDONLY, 0);
+	}
+	if (keep_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, keep_fd, keep_fd); /* clears CLOEXEC */
+	sigset_t none, all;
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	int r = posix_spawn(pid, argv[0], &fa, &attr, argv, envp ? envp : environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return -r;
 }

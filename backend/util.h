@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -88,5 +89,21 @@ int util_mkdir_p(const char *path, mode_t mode);
 int util_rm_rf(const char *path);
 /* 32 lowercase hex characters from the kernel's random pool into BUF[33]. */
 void util_random_hex(char *buf);
+
+/* Small helpers more than one module needs (util.c). */
+/* The monotonic clock in milliseconds: for deadlines and durations. */
+int64_t util_now_ms(void);
+/* Replace *ERR (if ERR is not NULL) with the message and return RC, so a
+ * failure is one step: return util_fail(err, -EINVAL, "bad %s", x); */
+int util_fail(char **err, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* N bytes for people, in decimal units: "512 B", "1.5 kB", "16.8 MB",
+ * "1.20 GB" (docker's and the kubelet's pull messages). */
+void util_human_bytes(int64_t n, char *buf, size_t len);
+/* Start ARGV (argv[0] a path) with ENVP (NULL: podfs's environment) and a
+ * fresh signal state (podfs's threads block or ignore signals; a child
+ * must not inherit that). FDS[0], FDS[1], FDS[2] become its stdin, stdout
+ * and stderr (-1: /dev/null); KEEP_FD (if >= 0) stays open in it, every
+ * other close-on-exec fd is closed. 0 with *PID, or -errno. */
+int util_spawn(char *const *argv, char *const *envp, const int fds[3], int keep_fd, pid_t *pid);
 
 #endif
