@@ -436,3 +436,114 @@ int util_spawn(char *const *argv, char *const *envp, const int fds[3], int keep_
 	posix_spawnattr_destroy(&attr);
 	return -r;
 }
+
+/* ROOTFD/DONE[0]/.../DONE[N-1], each a directory opened without following
+ * a symlink: an O_PATH fd or -errno. */
+static int open_dirs(int rootfd, char *const *done, size_t n)
+{
+	int cur = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; cur >= 0 && i < n; i++) {
+		int next = openat(cur, done[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int saved = errno;
+		close(cur);
+		cur = next;
+		errno = saved;
+	}
+	return cur < 0 ? -errno : cur;
+}
+
+int util_walk_at(int rootfd, const char *path, unsigned how, int flags)
+{
+	const bool beneath = how & UTIL_WALK_BENEATH, create = how & UTIL_WALK_MKDIR;
+	if (beneath && path[0] == '/')
+		return -EXDEV;
+	struct strv done = {0}; /* the components resolved so far, each a directory */
+	char *todo = xstrdup(path);
+	int links = 0, r;
+	for (;;) {
+		char *p = todo;
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		char *e = strchrnul(p, '/');
+		cleanup_free char *comp = xstrndup(p, (size_t)(e - p));
+		char *rest = xstrdup(e);
+		free(todo);
+		todo = rest;
+		if (!strcmp(comp, "."))
+			continue;
+		if (!strcmp(comp, "..")) {
+			if (done.n == 0) {
+				if (!beneath)
+					continue;
+				r = -EXDEV;
+				goto out;
+			}
+			free(done.v[--done.n]);
+			done.v[done.n] = NULL;
+			continue;
+		}
+		cleanup_close int dfd = open_dirs(rootfd, done.v, done.n);
+		if (dfd < 0) {
+			r = dfd;
+			goto out;
+		}
+		struct stat st;
+		if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT || !create) {
+				r = -errno;
+				goto out;
+			}
+			if (mkdirat(dfd, comp, 0755) < 0 && errno != EEXIST) {
+				r = -errno;
+				goto out;
+			}
+			strv_push(&done, comp);
+			continue;
+		}
+		if (!S_ISLNK(st.st_mode)) {
+			strv_push(&done, comp);
+			continue;
+		}
+		char target[4096];
+		ssize_t n = readlinkat(dfd, comp, target, sizeof(target) - 1);
+		if (n < 0 || ++links > 40) {
+			r = n < 0 ? -errno : -ELOOP;
+			goto out;
+		}
+		target[n] = '\0';
+		if (target[0] == '/') {
+			if (beneath) {
+				r = -EXDEV;
+				goto out;
+			}
+			strv_free(&done);
+		}
+		char *next = xasprintf("%s%s", target, todo);
+		free(todo);
+		todo = next;
+	}
+	if (done.n == 0) {
+		if (beneath) {
+			r = openat(rootfd, ".", flags);
+			r = r < 0 ? -errno : r;
+		} else {
+			r = -EISDIR;
+		}
+		goto out;
+	}
+	int dfd = open_dirs(rootfd, done.v, done.n - 1);
+	if (dfd < 0) {
+		r = dfd;
+		goto out;
+	}
+	r = openat(dfd, done.v[done.n - 1], flags | O_NOFOLLOW);
+	if (r < 0)
+		r = -errno;
+	close(dfd);
+out:
+	free(todo);
+	strv_free(&done);
+	return r;
+}

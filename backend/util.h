@@ -106,4 +106,19 @@ void util_human_bytes(int64_t n, char *buf, size_t len);
  * other close-on-exec fd is closed. 0 with *PID, or -errno. */
 int util_spawn(char *const *argv, char *const *envp, const int fds[3], int keep_fd, pid_t *pid);
 
+/* Open PATH below the directory ROOTFD as openat2's RESOLVE_IN_ROOT or
+ * RESOLVE_BENEATH would, by hand, for kernels (and valgrind) without
+ * openat2. Every component is opened O_NOFOLLOW from its parent's fd, so a
+ * symlink swapped in meanwhile fails the open rather than escapes; at most
+ * 40 symlinks (-ELOOP). The last component is opened with FLAGS |
+ * O_NOFOLLOW. Returns an fd or -errno.
+ *   0: RESOLVE_IN_ROOT: ".." stops at the root, an absolute symlink starts
+ *      again from it; an empty PATH (the root itself) is -EISDIR.
+ *   UTIL_WALK_BENEATH: RESOLVE_BENEATH: an absolute PATH or symlink, or a
+ *      ".." above the root, is -EXDEV; an empty PATH opens the root.
+ *   UTIL_WALK_MKDIR: missing components are made, as directories (0755). */
+#define UTIL_WALK_BENEATH 1u
+#define UTIL_WALK_MKDIR	  2u
+int util_walk_at(int rootfd, const char *path, unsigned how, int flags);
+
 #endif
