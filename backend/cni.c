@@ -25,7 +25,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-
 #define OUTPUT_MAX (1024 * 1024) /* a plugin's stdout or stderr kept */
 
 static const char *or_empty(const char *s)

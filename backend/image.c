@@ -70,6 +70,9 @@ struct image_store {
 
 /* ---- errors ------------------------------------------------------------ */
 
+/* fail(err, rc, fmt, ...): util_fail, by the short name this file uses */
+#define fail(...) util_fail(__VA_ARGS__)
+
 /* Put "CONTEXT: " in front of *err (if there is one). */
 static void err_prefix(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void err_prefix(char **err, const char *fmt, ...)
@@ -404,7 +407,7 @@ static int ref_bad(char **err, const char *ref, const char *fmt, ...)
 	va_start(ap, fmt);
 	cleanup_free char *why = xvasprintf(fmt, ap);
 	va_end(ap);
-	return util_fail(err, -EINVAL, "invalid image name \"%s\": %s", ref, why);
+	return fail(err, -EINVAL, "invalid image name \"%s\": %s", ref, why);
 }
 
 static int ref_parse(const char *ref, struct ref_parts *out, char **err)
@@ -604,13 +607,13 @@ static int refs_load(struct image_store *st, struct refs *r, char **err)
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0)
-		return util_fail(err, rc, "read \"%s\": %s", st->refs_path, strerror(-rc));
+		return fail(err, rc, "read \"%s\": %s", st->refs_path, strerror(-rc));
 	json_error_t je;
 	json_t *root = json_loadb(buf, len, 0, &je);
 	json_t *map = root ? json_object_get(root, "refs") : NULL;
 	if (!json_is_object(map)) {
 		json_decref(root);
-		return util_fail(err, -EINVAL, "\"%s\" is damaged: %s", st->refs_path,
+		return fail(err, -EINVAL, "\"%s\" is damaged: %s", st->refs_path,
 			    root ? "no \"refs\" object" : je.text);
 	}
 	const char *key;
@@ -650,7 +653,7 @@ static int refs_save(struct image_store *st, const struct refs *r, char **err)
 	int rc = write_file_durable(st->root, "refs.json", s, strlen(s));
 	free(s);
 	if (rc < 0)
-		return util_fail(err, rc, "write \"%s\": %s", st->refs_path, strerror(-rc));
+		return fail(err, rc, "write \"%s\": %s", st->refs_path, strerror(-rc));
 	return 0;
 }
 
@@ -687,7 +690,7 @@ static int guard_enter(struct image_store *st, bool exclusive, struct guard *g, 
 	int fd = flock_open(st->gc_lock_path, exclusive ? LOCK_EX : LOCK_SH);
 	if (fd < 0) {
 		pthread_rwlock_unlock(&st->gc);
-		return util_fail(err, fd, "lock \"%s\": %s", st->gc_lock_path, strerror(-fd));
+		return fail(err, fd, "lock \"%s\": %s", st->gc_lock_path, strerror(-fd));
 	}
 	g->st = st;
 	g->fd = fd;
@@ -714,7 +717,7 @@ static int refs_enter(struct image_store *st, struct guard *g, char **err)
 	int fd = flock_open(st->refs_lock_path, LOCK_EX);
 	if (fd < 0) {
 		pthread_mutex_unlock(&st->lock);
-		return util_fail(err, fd, "lock \"%s\": %s", st->refs_lock_path, strerror(-fd));
+		return fail(err, fd, "lock \"%s\": %s", st->refs_lock_path, strerror(-fd));
 	}
 	g->st = st;
 	g->fd = fd;
@@ -744,10 +747,10 @@ int image_store_open(const char *state_dir, struct image_store **out, char **err
 	cleanup_free char *dir = xasprintf("%s/images", state_dir);
 	int rc = mkdir_p(dir, 0700);
 	if (rc < 0)
-		return util_fail(err, rc, "open image store \"%s\": %s", dir, strerror(-rc));
+		return fail(err, rc, "open image store \"%s\": %s", dir, strerror(-rc));
 	char *real = realpath(dir, NULL);
 	if (!real)
-		return util_fail(err, -errno, "open image store \"%s\": %s", dir, strerror(errno));
+		return fail(err, -errno, "open image store \"%s\": %s", dir, strerror(errno));
 
 	struct image_store *st = xcalloc(1, sizeof(*st));
 	st->root = real;
@@ -772,7 +775,7 @@ int image_store_open(const char *state_dir, struct image_store **out, char **err
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		rc = mkdir_p(dirs[i], 0700);
 		if (rc < 0) {
-			util_fail(err, rc, "open image store \"%s\": create \"%s\": %s", real, dirs[i],
+			fail(err, rc, "open image store \"%s\": create \"%s\": %s", real, dirs[i],
 			     strerror(-rc));
 			image_store_close(st);
 			return rc;
@@ -855,20 +858,20 @@ static int desc_parse(json_t *j, const char *what, struct desc *d, char **err)
 {
 	memset(d, 0, sizeof(*d));
 	if (!json_is_object(j))
-		return util_fail(err, -EINVAL, "%s is not an object", what);
+		return fail(err, -EINVAL, "%s is not an object", what);
 	const char *dg = json_string_value(json_object_get(j, "digest"));
 	if (!dg)
-		return util_fail(err, -EINVAL, "%s has no digest", what);
+		return fail(err, -EINVAL, "%s has no digest", what);
 	if (strncmp(dg, "sha256:", 7) != 0)
-		return util_fail(err, -ENOTSUP, "%s: unsupported digest \"%s\" (only sha256)", what, dg);
+		return fail(err, -ENOTSUP, "%s: unsupported digest \"%s\" (only sha256)", what, dg);
 	if (!digest_ok(dg))
-		return util_fail(err, -EINVAL, "%s: invalid digest \"%s\"", what, dg);
+		return fail(err, -EINVAL, "%s: invalid digest \"%s\"", what, dg);
 	json_t *sz = json_object_get(j, "size");
 	if (!json_is_integer(sz) || json_integer_value(sz) < 0)
-		return util_fail(err, -EINVAL, "%s (\"%s\") has no valid size", what, dg);
+		return fail(err, -EINVAL, "%s (\"%s\") has no valid size", what, dg);
 	json_t *mt = json_object_get(j, "mediaType");
 	if (mt && !json_is_string(mt))
-		return util_fail(err, -EINVAL, "%s (\"%s\"): mediaType is not a string", what, dg);
+		return fail(err, -EINVAL, "%s (\"%s\"): mediaType is not a string", what, dg);
 	d->digest = xstrdup(dg);
 	d->size = json_integer_value(sz);
 	d->media_type = json_strdup(j, "mediaType");
@@ -888,10 +891,10 @@ static int descs_parse(json_t *arr, const char *what, size_t max, struct desc **
 	*out = NULL;
 	*n = 0;
 	if (!json_is_array(arr))
-		return util_fail(err, -EINVAL, "%s is not an array", what);
+		return fail(err, -EINVAL, "%s is not an array", what);
 	size_t cnt = json_array_size(arr);
 	if (cnt > max)
-		return util_fail(err, -E2BIG, "%s has %zu entries, more than %zu", what, cnt, max);
+		return fail(err, -E2BIG, "%s has %zu entries, more than %zu", what, cnt, max);
 	struct desc *v = xcalloc(cnt ? cnt : 1, sizeof(*v));
 	for (size_t i = 0; i < cnt; i++) {
 		cleanup_free char *w = xasprintf("%s[%zu]", what, i);
@@ -962,20 +965,20 @@ static int manifest_parse(const char *buf, size_t len, struct manifest *m, char 
 	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!json_is_object(root)) {
 		json_decref(root);
-		return util_fail(err, -EINVAL, "manifest is not a json object: %s",
+		return fail(err, -EINVAL, "manifest is not a json object: %s",
 			    root ? "wrong type" : je.text);
 	}
 	int rc;
 	json_t *sv = json_object_get(root, "schemaVersion");
 	const char *mt = json_string_value(json_object_get(root, "mediaType"));
 	if (!json_is_integer(sv) || json_integer_value(sv) != 2) {
-		rc = util_fail(err, -ENOTSUP,
+		rc = fail(err, -ENOTSUP,
 			  "manifest schemaVersion is not 2 (docker schema 1 "
 			  "images are not supported)");
 		goto out;
 	}
 	if (mt && !mt_is_manifest(mt)) {
-		rc = util_fail(err, -ENOTSUP, "unsupported manifest media type \"%s\"", mt);
+		rc = fail(err, -ENOTSUP, "unsupported manifest media type \"%s\"", mt);
 		goto out;
 	}
 	rc = desc_parse(json_object_get(root, "config"), "manifest config", &m->config, err);
@@ -1020,14 +1023,14 @@ static void parsed_config_free(struct parsed_config *pc)
 static int json_strv(json_t *arr, const char *what, char ***out, char **err)
 {
 	if (!json_is_array(arr))
-		return util_fail(err, -EINVAL, "image config: %s is not an array of strings", what);
+		return fail(err, -EINVAL, "image config: %s is not an array of strings", what);
 	size_t n = json_array_size(arr);
 	char **v = xcalloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
 		json_t *s = json_array_get(arr, i);
 		if (!json_is_string(s) || strlen(json_string_value(s)) != json_string_length(s)) {
 			strv_free_null(v);
-			return util_fail(err, -EINVAL, "image config: %s[%zu] is not a string", what, i);
+			return fail(err, -EINVAL, "image config: %s[%zu] is not a string", what, i);
 		}
 		v[i] = xstrdup(json_string_value(s));
 	}
@@ -1043,7 +1046,7 @@ static int json_opt_str(json_t *o, const char *key, char **out, char **err)
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return util_fail(err, -EINVAL, "image config: config.%s is not a string", key);
+		return fail(err, -EINVAL, "image config: config.%s is not a string", key);
 	if (*json_string_value(v))
 		*out = xstrdup(json_string_value(v));
 	return 0;
@@ -1057,14 +1060,14 @@ static int config_parse(const char *buf, size_t len, struct parsed_config *pc, c
 	int rc = 0;
 	if (!json_is_object(root)) {
 		json_decref(root);
-		return util_fail(err, -EINVAL, "image config is not a json object: %s",
+		return fail(err, -EINVAL, "image config is not a json object: %s",
 			    root ? "wrong type" : je.text);
 	}
 	pc->os = json_strdup(root, "os");
 	pc->arch = json_strdup(root, "architecture");
 	json_t *c = json_object_get(root, "config");
 	if (c && !json_is_null(c) && !json_is_object(c)) {
-		rc = util_fail(err, -EINVAL, "image config: config is not an object");
+		rc = fail(err, -EINVAL, "image config: config is not an object");
 		goto out;
 	}
 	json_t *v = json_object_get(c, "Entrypoint");
@@ -1094,7 +1097,7 @@ static int config_parse(const char *buf, size_t len, struct parsed_config *pc, c
 	json_t *rootfs = json_object_get(root, "rootfs");
 	const char *type = json_string_value(json_object_get(rootfs, "type"));
 	if (!type || strcmp(type, "layers") != 0) {
-		rc = util_fail(err, -EINVAL, "image config: rootfs.type is not \"layers\"");
+		rc = fail(err, -EINVAL, "image config: rootfs.type is not \"layers\"");
 		goto out;
 	}
 	rc = json_strv(json_object_get(rootfs, "diff_ids"), "rootfs.diff_ids", &pc->diff_ids, err);
@@ -1102,7 +1105,7 @@ static int config_parse(const char *buf, size_t len, struct parsed_config *pc, c
 		goto out;
 	for (pc->ndiff = 0; pc->diff_ids[pc->ndiff]; pc->ndiff++) {
 		if (!digest_ok(pc->diff_ids[pc->ndiff])) {
-			rc = util_fail(err, -EINVAL,
+			rc = fail(err, -EINVAL,
 				  "image config: rootfs.diff_ids[%zu] \"%s\" is not a "
 				  "sha256 digest",
 				  pc->ndiff, pc->diff_ids[pc->ndiff]);
@@ -1120,7 +1123,7 @@ out:
 
 static int digest_mismatch(char **err, const char *want, const char *got)
 {
-	return util_fail(err, -EBADMSG,
+	return fail(err, -EBADMSG,
 		    "blob \"%s\" does not match its digest: its content hashes to \"%s\"", want,
 		    got);
 }
@@ -1135,14 +1138,14 @@ static int blob_read(const char *blobdir, const char *digest, int64_t size, size
 	size_t n = 0;
 	int rc = util_read_file(path, max, &buf, &n);
 	if (rc == -ENOENT)
-		return util_fail(err, rc, "blob \"%s\" is missing", digest);
+		return fail(err, rc, "blob \"%s\" is missing", digest);
 	if (rc == -EFBIG)
-		return util_fail(err, rc, "blob \"%s\" is larger than %zu bytes", digest, max);
+		return fail(err, rc, "blob \"%s\" is larger than %zu bytes", digest, max);
 	if (rc < 0)
-		return util_fail(err, rc, "read blob \"%s\": %s", digest, strerror(-rc));
+		return fail(err, rc, "read blob \"%s\": %s", digest, strerror(-rc));
 	if (size >= 0 && (int64_t)n != size) {
 		free(buf);
-		return util_fail(err, -EBADMSG, "blob \"%s\" has %zu bytes, its descriptor says %lld",
+		return fail(err, -EBADMSG, "blob \"%s\" has %zu bytes, its descriptor says %lld",
 			    digest, n, (long long)size);
 	}
 	char got[DIGEST_LEN + 1];
@@ -1163,12 +1166,12 @@ static int blob_copy(const char *src, const char *dst, const char *digest, int64
 	cleanup_close int in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0) {
 		if (errno == ENOENT)
-			return util_fail(err, -ENOENT, "blob \"%s\" is missing", digest);
-		return util_fail(err, -errno, "read blob \"%s\": %s", digest, strerror(errno));
+			return fail(err, -ENOENT, "blob \"%s\" is missing", digest);
+		return fail(err, -errno, "read blob \"%s\": %s", digest, strerror(errno));
 	}
 	cleanup_close int outfd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (outfd < 0)
-		return util_fail(err, -errno, "create \"%s\": %s", dst, strerror(errno));
+		return fail(err, -errno, "create \"%s\": %s", dst, strerror(errno));
 	cleanup_free char *buf = xmalloc(IOBUF);
 	struct sha256 h;
 	int64_t total = 0;
@@ -1179,14 +1182,14 @@ static int blob_copy(const char *src, const char *dst, const char *digest, int64
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			rc = util_fail(err, -errno, "read blob \"%s\": %s", digest, strerror(errno));
+			rc = fail(err, -errno, "read blob \"%s\": %s", digest, strerror(errno));
 			break;
 		}
 		if (r == 0)
 			break;
 		total += r;
 		if (total > size) {
-			rc = util_fail(err, -EBADMSG,
+			rc = fail(err, -EBADMSG,
 				  "blob \"%s\" is larger than the %lld bytes its "
 				  "descriptor says",
 				  digest, (long long)size);
@@ -1194,12 +1197,12 @@ static int blob_copy(const char *src, const char *dst, const char *digest, int64
 		}
 		sha_update(&h, buf, (size_t)r);
 		if ((rc = write_all(outfd, buf, (size_t)r)) < 0) {
-			util_fail(err, rc, "write \"%s\": %s", dst, strerror(-rc));
+			fail(err, rc, "write \"%s\": %s", dst, strerror(-rc));
 			break;
 		}
 	}
 	if (rc == 0 && total != size)
-		rc = util_fail(err, -EBADMSG, "blob \"%s\" has %lld bytes, its descriptor says %lld",
+		rc = fail(err, -EBADMSG, "blob \"%s\" has %lld bytes, its descriptor says %lld",
 			  digest, (long long)total, (long long)size);
 	if (rc == 0) {
 		char got[DIGEST_LEN + 1];
@@ -1256,7 +1259,7 @@ static int open_dir_below(int rootfd, const char *path, bool create, const char 
 {
 	int cur = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cur < 0)
-		return util_fail(err, -errno, "open layer root: %s", strerror(errno));
+		return fail(err, -errno, "open layer root: %s", strerror(errno));
 	cleanup_free char *copy = xstrdup(path);
 	char *save = NULL;
 	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
@@ -1273,20 +1276,20 @@ static int open_dir_below(int rootfd, const char *path, bool create, const char 
 			bool is_link =
 			    fstatat(cur, c, &s, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(s.st_mode);
 			if (is_link)
-				rc = util_fail(err, -ELOOP,
+				rc = fail(err, -ELOOP,
 					  "entry \"%s\": parent \"%s\" is a symlink; refusing to "
 					  "write through it",
 					  entry, prefix);
 			else if (e == ENOTDIR || e == ELOOP)
-				rc = util_fail(err, -ENOTDIR,
+				rc = fail(err, -ENOTDIR,
 					  "entry \"%s\": parent \"%s\" is not a directory", entry,
 					  prefix);
 			else if (e == ENOENT)
-				rc = util_fail(err, -ENOENT,
+				rc = fail(err, -ENOENT,
 					  "entry \"%s\": \"%s\" does not exist in the layer", entry,
 					  prefix);
 			else
-				rc = util_fail(err, -e, "entry \"%s\": open \"%s\": %s", entry, prefix,
+				rc = fail(err, -e, "entry \"%s\": open \"%s\": %s", entry, prefix,
 					  strerror(e));
 			close(cur);
 			return rc;
@@ -1385,7 +1388,7 @@ static int entry_ids(struct unpack *u, struct archive_entry *e, const char *name
 {
 	la_int64_t a = archive_entry_uid(e), b = archive_entry_gid(e);
 	if (a < 0 || a >= (la_int64_t)UINT32_MAX || b < 0 || b >= (la_int64_t)UINT32_MAX)
-		return util_fail(u->err, -EINVAL, "entry \"%s\": uid or gid out of range", name);
+		return fail(u->err, -EINVAL, "entry \"%s\": uid or gid out of range", name);
 	*uid = (uid_t)a;
 	*gid = (gid_t)b;
 	return 0;
@@ -1416,13 +1419,13 @@ static int meta_fd(struct unpack *u, int fd, struct archive_entry *e, const char
 	if (rc < 0)
 		return rc;
 	if (fchown(fd, uid, gid) < 0 || fchmod(fd, archive_entry_perm(e) & 07777) < 0)
-		return util_fail(u->err, -errno, "entry \"%s\": set owner or mode: %s", name,
+		return fail(u->err, -errno, "entry \"%s\": set owner or mode: %s", name,
 			    strerror(errno));
 	apply_xattrs(fd, e);
 	struct timespec ts[2];
 	entry_times(e, ts);
 	if (futimens(fd, ts) < 0)
-		return util_fail(u->err, -errno, "entry \"%s\": set times: %s", name, strerror(errno));
+		return fail(u->err, -errno, "entry \"%s\": set times: %s", name, strerror(errno));
 	return 0;
 }
 
@@ -1437,13 +1440,13 @@ static int meta_at(struct unpack *u, int dfd, const char *base, struct archive_e
 	if (rc < 0)
 		return rc;
 	if (fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return util_fail(u->err, -errno, "entry \"%s\": set owner: %s", name, strerror(errno));
+		return fail(u->err, -errno, "entry \"%s\": set owner: %s", name, strerror(errno));
 	if (!is_link && fchmodat(dfd, base, archive_entry_perm(e) & 07777, 0) < 0)
-		return util_fail(u->err, -errno, "entry \"%s\": set mode: %s", name, strerror(errno));
+		return fail(u->err, -errno, "entry \"%s\": set mode: %s", name, strerror(errno));
 	struct timespec ts[2];
 	entry_times(e, ts);
 	if (utimensat(dfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
-		return util_fail(u->err, -errno, "entry \"%s\": set times: %s", name, strerror(errno));
+		return fail(u->err, -errno, "entry \"%s\": set times: %s", name, strerror(errno));
 	return 0;
 }
 
@@ -1492,7 +1495,7 @@ static int write_file_data(struct unpack *u, struct archive *in, int fd, struct 
 		}
 		int rc = pwrite_all(fd, p, n, (off_t)off);
 		if (rc < 0)
-			return util_fail(u->err, rc, "entry \"%s\": write: %s", name, strerror(-rc));
+			return fail(u->err, rc, "entry \"%s\": write: %s", name, strerror(-rc));
 		/* start writeback as we go, so the commit's syncfs waits for less */
 		if ((off_t)off + (off_t)n - kicked >= (8 << 20)) {
 			sync_file_range(fd, kicked, (off_t)off + (off_t)n - kicked,
@@ -1502,7 +1505,7 @@ static int write_file_data(struct unpack *u, struct archive *in, int fd, struct 
 	}
 	/* A sparse file may end in a hole. */
 	if (archive_entry_size_is_set(e) && ftruncate(fd, archive_entry_size(e)) < 0)
-		return util_fail(u->err, -errno, "entry \"%s\": truncate: %s", name, strerror(errno));
+		return fail(u->err, -errno, "entry \"%s\": truncate: %s", name, strerror(errno));
 	/* Start writing big files back now: the commit's syncfs then waits
 	 * for less. */
 	if (archive_entry_size_is_set(e) && archive_entry_size(e) >= (1 << 20))
@@ -1517,7 +1520,7 @@ static int unpack_whiteout(struct unpack *u, const char *parent, const char *bas
 		return dfd;
 	if (strcmp(base, ".wh..wh..opq") == 0) {
 		if (fsetxattr(dfd, OPAQUE_XATTR, "y", 1, 0) < 0)
-			return util_fail(u->err, -errno, "entry \"%s\": set %s: %s", name, OPAQUE_XATTR,
+			return fail(u->err, -errno, "entry \"%s\": set %s: %s", name, OPAQUE_XATTR,
 				    strerror(errno));
 		return 0;
 	}
@@ -1525,7 +1528,7 @@ static int unpack_whiteout(struct unpack *u, const char *parent, const char *bas
 		return 0; /* aufs bookkeeping (.wh..wh.plnk and the like) */
 	const char *victim = base + 4;
 	if (!*victim || strcmp(victim, ".") == 0 || strcmp(victim, "..") == 0)
-		return util_fail(u->err, -EINVAL, "entry \"%s\": invalid whiteout", name);
+		return fail(u->err, -EINVAL, "entry \"%s\": invalid whiteout", name);
 	/* A whiteout hides lower layers only; if this layer has the name
 	 * itself, that entry already hides the lower one. */
 	struct stat s;
@@ -1533,7 +1536,7 @@ static int unpack_whiteout(struct unpack *u, const char *parent, const char *bas
 		return 0;
 	if (mknodat(dfd, victim, S_IFCHR | 0600, makedev(0, 0)) < 0 ||
 	    fchownat(dfd, victim, 0, 0, AT_SYMLINK_NOFOLLOW) < 0)
-		return util_fail(u->err, -errno, "entry \"%s\": create whiteout: %s", name,
+		return fail(u->err, -errno, "entry \"%s\": create whiteout: %s", name,
 			    strerror(errno));
 	return 0;
 }
@@ -1544,11 +1547,11 @@ static int unpack_hardlink(struct unpack *u, int dfd, const char *base, const ch
 	cleanup_free char *target = NULL;
 	int rc = clean_path(target_raw, &target);
 	if (rc == -EINVAL)
-		return util_fail(u->err, -EINVAL,
+		return fail(u->err, -EINVAL,
 			    "entry \"%s\": hardlink to \"%s\" points outside the layer", name,
 			    target_raw);
 	if (rc < 0 || !*target)
-		return util_fail(u->err, -EINVAL, "entry \"%s\": invalid hardlink target \"%s\"", name,
+		return fail(u->err, -EINVAL, "entry \"%s\": invalid hardlink target \"%s\"", name,
 			    target_raw);
 	char *slash = strrchr(target, '/');
 	const char *tbase = slash ? slash + 1 : target;
@@ -1560,21 +1563,21 @@ static int unpack_hardlink(struct unpack *u, int dfd, const char *base, const ch
 	struct stat s;
 	if (fstatat(tfd, tbase, &s, AT_SYMLINK_NOFOLLOW) < 0) {
 		close(tfd);
-		return util_fail(u->err, -ENOENT,
+		return fail(u->err, -ENOENT,
 			    "entry \"%s\": hardlink target \"%s\" does not exist in "
 			    "the layer",
 			    name, target_raw);
 	}
 	if (S_ISDIR(s.st_mode)) {
 		close(tfd);
-		return util_fail(u->err, -EPERM, "entry \"%s\": hardlink target \"%s\" is a directory",
+		return fail(u->err, -EPERM, "entry \"%s\": hardlink target \"%s\" is a directory",
 			    name, target_raw);
 	}
 	/* No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink. */
 	rc = linkat(tfd, tbase, dfd, base, 0) < 0 ? -errno : 0;
 	close(tfd);
 	if (rc < 0)
-		return util_fail(u->err, rc, "entry \"%s\": hardlink to \"%s\": %s", name, target_raw,
+		return fail(u->err, rc, "entry \"%s\": hardlink to \"%s\": %s", name, target_raw,
 			    strerror(-rc));
 	return 0;
 }
@@ -1583,13 +1586,13 @@ static int unpack_entry(struct unpack *u, struct archive *in, struct archive_ent
 {
 	const char *name = archive_entry_pathname(e);
 	if (!name)
-		return util_fail(u->err, -EINVAL, "entry with an unreadable name");
+		return fail(u->err, -EINVAL, "entry with an unreadable name");
 	cleanup_free char *path = NULL;
 	int rc = clean_path(name, &path);
 	if (rc == -EINVAL)
-		return util_fail(u->err, rc, "entry \"%s\": path escapes the layer (\"..\")", name);
+		return fail(u->err, rc, "entry \"%s\": path escapes the layer (\"..\")", name);
 	if (rc < 0)
-		return util_fail(u->err, rc, "entry \"%s\": path too long or too deep", name);
+		return fail(u->err, rc, "entry \"%s\": path too long or too deep", name);
 	const char *hardlink = archive_entry_hardlink(e);
 	mode_t type = archive_entry_filetype(e);
 
@@ -1622,7 +1625,7 @@ static int unpack_entry(struct unpack *u, struct archive *in, struct archive_ent
 		if (S_ISDIR(s.st_mode) && type == AE_IFDIR && !hardlink) {
 			int fd = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0)
-				return util_fail(u->err, -errno, "entry \"%s\": %s", name,
+				return fail(u->err, -errno, "entry \"%s\": %s", name,
 					    strerror(errno));
 			rc = meta_fd(u, fd, e, name);
 			close(fd);
@@ -1636,7 +1639,7 @@ static int unpack_entry(struct unpack *u, struct archive *in, struct archive_ent
 		/* Otherwise the old node goes. The cache (its parent) stays
 		 * valid: only paths below BASE change. */
 		if ((rc = rm_rf_at(dfd, base)) < 0)
-			return util_fail(u->err, rc, "entry \"%s\": replace existing: %s", name,
+			return fail(u->err, rc, "entry \"%s\": replace existing: %s", name,
 				    strerror(-rc));
 	}
 
@@ -1655,7 +1658,7 @@ static int unpack_entry(struct unpack *u, struct archive *in, struct archive_ent
 		int fd =
 		    openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
-			return util_fail(u->err, -errno, "entry \"%s\": create: %s", name,
+			return fail(u->err, -errno, "entry \"%s\": create: %s", name,
 				    strerror(errno));
 		rc = write_file_data(u, in, fd, e, name);
 		if (rc == 0)
@@ -1665,11 +1668,11 @@ static int unpack_entry(struct unpack *u, struct archive *in, struct archive_ent
 	}
 	case AE_IFDIR: {
 		if (mkdirat(dfd, base, 0700) < 0)
-			return util_fail(u->err, -errno, "entry \"%s\": mkdir: %s", name,
+			return fail(u->err, -errno, "entry \"%s\": mkdir: %s", name,
 				    strerror(errno));
 		int fd = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
-			return util_fail(u->err, -errno, "entry \"%s\": %s", name, strerror(errno));
+			return fail(u->err, -errno, "entry \"%s\": %s", name, strerror(errno));
 		rc = meta_fd(u, fd, e, name);
 		close(fd);
 		if (rc == 0) {
@@ -1682,23 +1685,23 @@ static int unpack_entry(struct unpack *u, struct archive *in, struct archive_ent
 	case AE_IFLNK: {
 		const char *target = archive_entry_symlink(e);
 		if (!target || !*target)
-			return util_fail(u->err, -EINVAL, "entry \"%s\": symlink without a target",
+			return fail(u->err, -EINVAL, "entry \"%s\": symlink without a target",
 				    name);
 		if (symlinkat(target, dfd, base) < 0)
-			return util_fail(u->err, -errno, "entry \"%s\": symlink: %s", name,
+			return fail(u->err, -errno, "entry \"%s\": symlink: %s", name,
 				    strerror(errno));
 		return meta_at(u, dfd, base, e, name, true);
 	}
 	case AE_IFIFO:
 		if (mkfifoat(dfd, base, 0600) < 0)
-			return util_fail(u->err, -errno, "entry \"%s\": mkfifo: %s", name,
+			return fail(u->err, -errno, "entry \"%s\": mkfifo: %s", name,
 				    strerror(errno));
 		return meta_at(u, dfd, base, e, name, false);
 	case AE_IFCHR:
 	case AE_IFBLK:
 		if (mknodat(dfd, base, (type == AE_IFCHR ? S_IFCHR : S_IFBLK) | 0600,
 			    makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e))) < 0)
-			return util_fail(u->err, -errno, "entry \"%s\": mknod: %s", name,
+			return fail(u->err, -errno, "entry \"%s\": mknod: %s", name,
 				    strerror(errno));
 		return meta_at(u, dfd, base, e, name, false);
 	default:
@@ -1708,7 +1711,7 @@ static int unpack_entry(struct unpack *u, struct archive *in, struct archive_ent
 
 static int too_big(char **err, uint64_t max)
 {
-	return util_fail(err, -EFBIG,
+	return fail(err, -EFBIG,
 		    "unpacks to more than %llu bytes (the limit, PODFS_MAX_LAYER_BYTES; a "
 		    "decompression bomb?)",
 		    (unsigned long long)max);
@@ -1733,10 +1736,10 @@ static int layer_unpack_from(struct image_store *st, const char *blob, int fd, c
 	int rc = 0, r;
 
 	if (mkdir(dest, 0700) < 0)
-		return util_fail(err, -errno, "mkdir \"%s\": %s", dest, strerror(errno));
+		return fail(err, -errno, "mkdir \"%s\": %s", dest, strerror(errno));
 	u.rootfd = open(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (u.rootfd < 0 || fchmod(u.rootfd, 0755) < 0) {
-		rc = util_fail(err, -errno, "open \"%s\": %s", dest, strerror(errno));
+		rc = fail(err, -errno, "open \"%s\": %s", dest, strerror(errno));
 		goto out;
 	}
 	u.buf = xmalloc(IOBUF);
@@ -1757,7 +1760,7 @@ static int layer_unpack_from(struct image_store *st, const char *blob, int fd, c
 	if ((blob ? archive_read_open_filename(u.outer, blob, IOBUF)
 		  : archive_read_open_fd(u.outer, fd, IOBUF)) != ARCHIVE_OK ||
 	    archive_read_next_header(u.outer, &e) != ARCHIVE_OK) {
-		rc = util_fail(err, -EIO, "cannot decompress: %s",
+		rc = fail(err, -EIO, "cannot decompress: %s",
 			  archive_error_string(u.outer) ? archive_error_string(u.outer) : "empty");
 		goto out;
 	}
@@ -1772,7 +1775,7 @@ static int layer_unpack_from(struct image_store *st, const char *blob, int fd, c
 		if (r < ARCHIVE_WARN)
 			break;
 		if (++u.entries > u.max_entries) {
-			rc = util_fail(err, -EFBIG,
+			rc = fail(err, -EFBIG,
 				  "more than %llu entries (the limit, PODFS_MAX_LAYER_ENTRIES)",
 				  (unsigned long long)u.max_entries);
 			goto out;
@@ -1791,7 +1794,7 @@ static int layer_unpack_from(struct image_store *st, const char *blob, int fd, c
 	}
 	if (r != ARCHIVE_EOF) {
 		const char *why = u.ioerr ? u.ioerr : archive_error_string(in);
-		rc = util_fail(err, -EIO, "not a valid tar stream: %s", why ? why : "read error");
+		rc = fail(err, -EIO, "not a valid tar stream: %s", why ? why : "read error");
 		goto out;
 	}
 	/* The diff_id covers the whole stream, padding after the end marker
@@ -1799,7 +1802,7 @@ static int layer_unpack_from(struct image_store *st, const char *blob, int fd, c
 	for (;;) {
 		la_ssize_t n = archive_read_data(u.outer, u.buf, IOBUF);
 		if (n < 0) {
-			rc = util_fail(err, -EIO, "cannot decompress: %s",
+			rc = fail(err, -EIO, "cannot decompress: %s",
 				  archive_error_string(u.outer) ? archive_error_string(u.outer)
 								: "read error");
 			goto out;
@@ -1818,7 +1821,7 @@ static int layer_unpack_from(struct image_store *st, const char *blob, int fd, c
 	char got[DIGEST_LEN + 1];
 	sha_final(&u.sha, got);
 	if (strcmp(got, diff_id) != 0)
-		rc = util_fail(err, -EBADMSG,
+		rc = fail(err, -EBADMSG,
 			  "uncompressed content hashes to \"%s\", but the image config's diff_id "
 			  "is \"%s\"",
 			  got, diff_id);
@@ -1856,11 +1859,11 @@ static int extract_layout(struct image_store *st, const char *archive_path, cons
 	cleanup_free char *blobs = xasprintf("%s/blobs/sha256", dest);
 	int rc = mkdir_p(blobs, 0700);
 	if (rc < 0)
-		return util_fail(err, rc, "mkdir \"%s\": %s", blobs, strerror(-rc));
+		return fail(err, rc, "mkdir \"%s\": %s", blobs, strerror(-rc));
 	cleanup_close int topfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	cleanup_close int blobfd = open(blobs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (topfd < 0 || blobfd < 0)
-		return util_fail(err, -errno, "open \"%s\": %s", dest, strerror(errno));
+		return fail(err, -errno, "open \"%s\": %s", dest, strerror(errno));
 
 	struct archive *a = archive_read_new();
 	archive_read_support_format_tar(a);
@@ -1869,7 +1872,7 @@ static int extract_layout(struct image_store *st, const char *archive_path, cons
 	archive_read_support_filter_xz(a);
 	archive_read_support_filter_bzip2(a);
 	if (archive_read_open_filename(a, archive_path, IOBUF) != ARCHIVE_OK) {
-		rc = util_fail(err, -EIO, "not an oci archive: %s",
+		rc = fail(err, -EIO, "not an oci archive: %s",
 			  archive_error_string(a) ? archive_error_string(a) : "unknown error");
 		archive_read_free(a);
 		return rc;
@@ -1896,13 +1899,13 @@ static int extract_layout(struct image_store *st, const char *archive_path, cons
 			continue;
 		}
 		if (++files > MAX_ARCHIVE_FILES) {
-			rc = util_fail(err, -EFBIG, "archive has more than %d files", MAX_ARCHIVE_FILES);
+			rc = fail(err, -EFBIG, "archive has more than %d files", MAX_ARCHIVE_FILES);
 			break;
 		}
 		int fd =
 		    openat(dfd, base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0) {
-			rc = util_fail(err, -errno, "extract \"%s\": %s", name, strerror(errno));
+			rc = fail(err, -errno, "extract \"%s\": %s", name, strerror(errno));
 			break;
 		}
 		const void *p;
@@ -1911,11 +1914,11 @@ static int extract_layout(struct image_store *st, const char *archive_path, cons
 		while ((r = archive_read_data_block(a, &p, &n, &off)) == ARCHIVE_OK ||
 		       r == ARCHIVE_WARN) {
 			if (off < 0 || (uint64_t)off + n > max) {
-				rc = util_fail(err, -EFBIG, "archive member \"%s\" is too large", name);
+				rc = fail(err, -EFBIG, "archive member \"%s\" is too large", name);
 				break;
 			}
 			if ((rc = pwrite_all(fd, p, n, (off_t)off)) < 0) {
-				util_fail(err, rc, "extract \"%s\": %s", name, strerror(-rc));
+				fail(err, rc, "extract \"%s\": %s", name, strerror(-rc));
 				break;
 			}
 		}
@@ -1923,13 +1926,13 @@ static int extract_layout(struct image_store *st, const char *archive_path, cons
 		if (rc < 0)
 			break;
 		if (r != ARCHIVE_EOF) {
-			rc = util_fail(err, -EIO, "read archive: %s",
+			rc = fail(err, -EIO, "read archive: %s",
 				  archive_error_string(a) ? archive_error_string(a) : "read error");
 			break;
 		}
 	}
 	if (rc == 0 && r != ARCHIVE_EOF)
-		rc = util_fail(err, -EIO, "read archive: %s",
+		rc = fail(err, -EIO, "read archive: %s",
 			  archive_error_string(a) ? archive_error_string(a) : "read error");
 	archive_read_free(a);
 	return rc;
@@ -2065,10 +2068,10 @@ static int source_fetch(struct import *im, enum image_blob_kind kind, const char
 	sha_init(&s.h);
 	int rc = im->src->fetch(im->src->arg, kind, digest, size, mt, &s, err);
 	if (rc == 0 && s.got > size)
-		rc = util_fail(err, -EBADMSG, "blob \"%s\" is larger than the %lld bytes its descriptor says",
+		rc = fail(err, -EBADMSG, "blob \"%s\" is larger than the %lld bytes its descriptor says",
 			  digest, (long long)size);
 	else if (rc == 0 && s.got != size)
-		rc = util_fail(err, -EBADMSG,
+		rc = fail(err, -EBADMSG,
 			  "blob \"%s\" is truncated: got %lld bytes, its descriptor says %lld",
 			  digest, (long long)s.got, (long long)size);
 	if (rc == 0) {
@@ -2097,7 +2100,7 @@ static int im_json(struct import *im, enum image_blob_kind kind, const char *dig
 	if (!im->src)
 		return blob_read(im->blobdir, digest, size, max, buf, len, err);
 	if (size < 0 || (uint64_t)size > max)
-		return util_fail(err, -EFBIG, "blob \"%s\": its descriptor says %lld bytes, more than %zu",
+		return fail(err, -EFBIG, "blob \"%s\": its descriptor says %lld bytes, more than %zu",
 			    digest, (long long)size, max);
 	int rc = source_fetch(im, kind, digest, size, mt, -1, -1, buf, err);
 	if (rc == 0)
@@ -2120,7 +2123,7 @@ static int im_layer_blob(struct image_store *st, struct import *im, const struct
 	if ((uint64_t)l->size > st->max_layer_bytes) {
 		if (stream_fd >= 0)
 			close(stream_fd);
-		return util_fail(err, -EFBIG, "blob \"%s\" is %lld bytes, more than the limit %llu",
+		return fail(err, -EFBIG, "blob \"%s\" is %lld bytes, more than the limit %llu",
 			    l->digest, (long long)l->size, (unsigned long long)st->max_layer_bytes);
 	}
 	/* DST NULL: only hashed and streamed (the unpacked layer is what the
@@ -2129,12 +2132,12 @@ static int im_layer_blob(struct image_store *st, struct import *im, const struct
 	if (dst && fd < 0) {
 		if (stream_fd >= 0)
 			close(stream_fd);
-		return util_fail(err, -errno, "create \"%s\": %s", dst, strerror(errno));
+		return fail(err, -errno, "create \"%s\": %s", dst, strerror(errno));
 	}
 	int rc = source_fetch(im, IMAGE_BLOB_LAYER, l->digest, l->size, l->media_type, fd,
 			      stream_fd, NULL, err);
 	if (fd >= 0 && close(fd) < 0 && rc == 0)
-		rc = util_fail(err, -errno, "write \"%s\": %s", dst, strerror(errno));
+		rc = fail(err, -errno, "write \"%s\": %s", dst, strerror(errno));
 	if (rc < 0 && dst)
 		unlink(dst);
 	return rc;
@@ -2187,7 +2190,7 @@ static int lock_layers(struct image_store *st, struct import *im, char **err)
 		cleanup_free char *p = xasprintf("%s/%s", dir, hex.v[i]);
 		int fd = flock_open(p, LOCK_EX);
 		if (fd < 0)
-			rc = util_fail(err, fd, "lock \"%s\": %s", p, strerror(-fd));
+			rc = fail(err, fd, "lock \"%s\": %s", p, strerror(-fd));
 		else
 			im->lock_fds[im->nlocks++] = fd;
 	}
@@ -2202,12 +2205,12 @@ static int read_layout_index(struct import *im, char **err)
 	size_t len;
 	int rc = util_read_file(p, 65536, &buf, &len);
 	if (rc < 0)
-		return util_fail(err, rc, "not an oci image layout: cannot read oci-layout: %s",
+		return fail(err, rc, "not an oci image layout: cannot read oci-layout: %s",
 			    strerror(-rc));
 	json_t *j = json_loadb(buf, len, 0, NULL);
 	const char *v = json_string_value(json_object_get(j, "imageLayoutVersion"));
 	if (!v || strncmp(v, "1.", 2) != 0) {
-		rc = util_fail(err, -EINVAL, "not an oci image layout: oci-layout has %s%s%s",
+		rc = fail(err, -EINVAL, "not an oci image layout: oci-layout has %s%s%s",
 			  v ? "imageLayoutVersion \"" : "no imageLayoutVersion", v ? v : "",
 			  v ? "\"" : "");
 		json_decref(j);
@@ -2221,11 +2224,11 @@ static int read_layout_index(struct import *im, char **err)
 	buf = NULL;
 	rc = util_read_file(p, MAX_JSON_BLOB, &buf, &len);
 	if (rc < 0)
-		return util_fail(err, rc, "read index.json: %s", strerror(-rc));
+		return fail(err, rc, "read index.json: %s", strerror(-rc));
 	json_error_t je;
 	j = json_loadb(buf, len, 0, &je);
 	if (!json_is_object(j)) {
-		rc = util_fail(err, -EINVAL, "index.json is not a json object: %s",
+		rc = fail(err, -EINVAL, "index.json is not a json object: %s",
 			  j ? "wrong type" : je.text);
 		json_decref(j);
 		return rc;
@@ -2255,7 +2258,7 @@ static bool ref_name_matches(const char *rn, const struct ref_parts *want)
 static int select_entry(struct import *im, size_t *pick, char **err)
 {
 	if (im->nentries == 0)
-		return util_fail(err, -ENOENT, "index.json lists no images");
+		return fail(err, -ENOENT, "index.json lists no images");
 	if (im->have_want) {
 		for (size_t i = 0; i < im->nentries; i++) {
 			if (ref_name_matches(im->entries[i].ref_name, &im->want)) {
@@ -2282,13 +2285,13 @@ static int select_entry(struct import *im, size_t *pick, char **err)
 						  : im->entries[i].digest);
 	int rc;
 	if (im->have_want && im->want.tag)
-		rc = util_fail(err, -ENOENT, "the layout has no image tagged \"%s\" (it has %s)",
+		rc = fail(err, -ENOENT, "the layout has no image tagged \"%s\" (it has %s)",
 			  im->want.tag, sb.buf);
 	else if (im->have_want)
-		rc = util_fail(err, -ENOENT, "the layout has no image with digest \"%s\" (it has %s)",
+		rc = fail(err, -ENOENT, "the layout has no image with digest \"%s\" (it has %s)",
 			  im->want.digest, sb.buf);
 	else
-		rc = util_fail(err, -EINVAL, "the layout holds %zu images (%s); name the one to import",
+		rc = fail(err, -EINVAL, "the layout holds %zu images (%s); name the one to import",
 			  im->nentries, sb.buf);
 	sb_free(&sb);
 	return rc;
@@ -2323,7 +2326,7 @@ static int pick_platform(const struct desc *ds, size_t n, size_t *pick, char **e
 	for (size_t i = 0; i < n; i++)
 		sb_printf(&sb, "%s%s/%s", i ? ", " : "", ds[i].os ? ds[i].os : "?",
 			  ds[i].arch ? ds[i].arch : "?");
-	int rc = util_fail(err, -ENOENT, "the image index has no linux/%s image (it has %s)", HOST_ARCH,
+	int rc = fail(err, -ENOENT, "the image index has no linux/%s image (it has %s)", HOST_ARCH,
 		      n ? sb.buf : "none");
 	sb_free(&sb);
 	return rc;
@@ -2340,7 +2343,7 @@ static int resolve_manifest(struct import *im, const struct desc *top, char **er
 	cur.media_type = top->media_type ? xstrdup(top->media_type) : NULL;
 	for (int depth = 0;; depth++) {
 		if (depth > MAX_INDEX_DEPTH) {
-			rc = util_fail(err, -ELOOP, "image indexes nested more than %d deep",
+			rc = fail(err, -ELOOP, "image indexes nested more than %d deep",
 				  MAX_INDEX_DEPTH);
 			break;
 		}
@@ -2369,7 +2372,7 @@ static int resolve_manifest(struct import *im, const struct desc *top, char **er
 		if (!is_index) {
 			json_decref(j);
 			if (cur.media_type && !mt_is_manifest(cur.media_type)) {
-				rc = util_fail(err, -ENOTSUP, "unsupported manifest media type \"%s\"",
+				rc = fail(err, -ENOTSUP, "unsupported manifest media type \"%s\"",
 					  cur.media_type);
 				break;
 			}
@@ -2467,7 +2470,7 @@ static int commit_import(struct image_store *st, struct import *im, char **err)
 	if (news && (rootfd < 0 || syncfs(rootfd) < 0)) {
 		if (d)
 			closedir(d);
-		return util_fail(err, -errno, "sync \"%s\": %s", st->root, strerror(errno));
+		return fail(err, -errno, "sync \"%s\": %s", st->root, strerror(errno));
 	}
 	while (d && (de = readdir(d))) {
 		if (!is_hex64(de->d_name))
@@ -2475,7 +2478,7 @@ static int commit_import(struct image_store *st, struct import *im, char **err)
 		cleanup_free char *from = xasprintf("%s/%s", tblobs, de->d_name);
 		cleanup_free char *to = xasprintf("%s/%s", st->blobs, de->d_name);
 		if (rename(from, to) < 0) {
-			rc = util_fail(err, -errno, "store blob \"sha256:%s\": %s", de->d_name,
+			rc = fail(err, -errno, "store blob \"sha256:%s\": %s", de->d_name,
 				  strerror(errno));
 			break;
 		}
@@ -2490,11 +2493,11 @@ static int commit_import(struct image_store *st, struct import *im, char **err)
 		cleanup_free char *to = xasprintf("%s/%s", st->layers, hex);
 		/* A concurrent import of the same layer may have won. */
 		if (rename(from, to) < 0 && errno != EEXIST && errno != ENOTEMPTY)
-			return util_fail(err, -errno, "store layer \"sha256:%s\": %s", hex,
+			return fail(err, -errno, "store layer \"sha256:%s\": %s", hex,
 				    strerror(errno));
 	}
 	if (news && ((rc = fsync_path(st->blobs)) < 0 || (rc = fsync_path(st->layers)) < 0))
-		return util_fail(err, rc, "sync \"%s\": %s", st->root, strerror(-rc));
+		return fail(err, rc, "sync \"%s\": %s", st->root, strerror(-rc));
 
 	struct guard g = {0};
 	if ((rc = refs_enter(st, &g, err)) < 0)
@@ -2565,7 +2568,7 @@ static void *layer_worker(void *arg)
 		cleanup_free char *dest = xasprintf("%s/layer-%s", im->tmpdir, diff_id + 7);
 		int sv[2];
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-			j->rc = util_fail(&j->err, -errno, "socketpair: %s", strerror(errno));
+			j->rc = fail(&j->err, -errno, "socketpair: %s", strerror(errno));
 			continue;
 		}
 		struct stream_unpack su = {
@@ -2574,7 +2577,7 @@ static void *layer_worker(void *arg)
 		if (pthread_create(&th, NULL, stream_unpack_thread, &su) != 0) {
 			close(sv[0]);
 			close(sv[1]);
-			j->rc = util_fail(&j->err, -EAGAIN, "cannot start an unpack thread");
+			j->rc = fail(&j->err, -EAGAIN, "cannot start an unpack thread");
 			continue;
 		}
 		j->rc = im_layer_blob(pa->st, im, l, NULL, sv[0], &j->err);
@@ -2647,12 +2650,12 @@ static int make_tmpdir(struct image_store *st, struct import *im, char **err)
 {
 	cleanup_free char *tmpl = xasprintf("%s/import-XXXXXX", st->tmp);
 	if (!mkdtemp(tmpl))
-		return util_fail(err, -errno, "create temporary dir in \"%s\": %s", st->tmp,
+		return fail(err, -errno, "create temporary dir in \"%s\": %s", st->tmp,
 			    strerror(errno));
 	im->tmpdir = xstrdup(tmpl);
 	cleanup_free char *tblobs = xasprintf("%s/blobs", im->tmpdir);
 	if (mkdir(tblobs, 0700) < 0)
-		return util_fail(err, -errno, "mkdir \"%s\": %s", tblobs, strerror(errno));
+		return fail(err, -errno, "mkdir \"%s\": %s", tblobs, strerror(errno));
 	return 0;
 }
 
@@ -2667,7 +2670,7 @@ static int ingest(struct image_store *st, struct import *im, const struct desc *
 		return rc;
 	if (im->want.digest && strcmp(im->want.digest, im->manifest_digest) != 0 &&
 	    (!im->index_digest || strcmp(im->want.digest, im->index_digest) != 0))
-		return util_fail(err, -EBADMSG,
+		return fail(err, -EBADMSG,
 			    "the reference asks for digest \"%s\", but the image is \"%s\"",
 			    im->want.digest,
 			    im->index_digest ? im->index_digest : im->manifest_digest);
@@ -2688,17 +2691,17 @@ static int ingest(struct image_store *st, struct import *im, const struct desc *
 	if ((rc = config_parse(cbuf, clen, &im->pc, err)) < 0)
 		return rc;
 	if (im->pc.os && strcmp(im->pc.os, "linux") != 0)
-		return util_fail(err, -ENOEXEC, "the image is for os \"%s\", not linux", im->pc.os);
+		return fail(err, -ENOEXEC, "the image is for os \"%s\", not linux", im->pc.os);
 	if (im->pc.arch && strcmp(im->pc.arch, HOST_ARCH) != 0)
-		return util_fail(err, -ENOEXEC,
+		return fail(err, -ENOEXEC,
 			    "the image is for architecture \"%s\", this machine is %s", im->pc.arch,
 			    HOST_ARCH);
 	if (im->pc.ndiff != m->nlayers)
-		return util_fail(err, -EINVAL, "the manifest has %zu layers but the config %zu diff_ids",
+		return fail(err, -EINVAL, "the manifest has %zu layers but the config %zu diff_ids",
 			    m->nlayers, im->pc.ndiff);
 	for (size_t i = 0; i < m->nlayers; i++)
 		if (layer_compression(m->layers[i].media_type) == COMP_BAD)
-			return util_fail(err, -ENOTSUP, "layer %zu: unsupported media type \"%s\"", i,
+			return fail(err, -ENOTSUP, "layer %zu: unsupported media type \"%s\"", i,
 				    m->layers[i].media_type ? m->layers[i].media_type : "(none)");
 
 	/* The small blobs, verified above, from memory. */
@@ -2709,11 +2712,11 @@ static int ingest(struct image_store *st, struct import *im, const struct desc *
 			continue;
 		int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd < 0)
-			return util_fail(err, -errno, "create \"%s\": %s", dst, strerror(errno));
+			return fail(err, -errno, "create \"%s\": %s", dst, strerror(errno));
 		rc = write_all(fd, im->jb[i].buf, im->jb[i].len);
 		close(fd);
 		if (rc < 0)
-			return util_fail(err, rc, "write \"%s\": %s", dst, strerror(-rc));
+			return fail(err, rc, "write \"%s\": %s", dst, strerror(-rc));
 	}
 
 	/* Layers: one download and one unpack per layer, even across pulls. */
@@ -2821,7 +2824,7 @@ static int do_import(struct image_store *st, struct import *im, const char *path
 		return rc;
 	struct stat s;
 	if (stat(path, &s) < 0)
-		return util_fail(err, -errno, "%s", strerror(errno));
+		return fail(err, -errno, "%s", strerror(errno));
 	if (S_ISDIR(s.st_mode)) {
 		im->layout = xstrdup(path);
 	} else if (S_ISREG(s.st_mode)) {
@@ -2829,7 +2832,7 @@ static int do_import(struct image_store *st, struct import *im, const char *path
 		if ((rc = extract_layout(st, path, im->layout, err)) < 0)
 			return rc;
 	} else {
-		return util_fail(err, -EINVAL, "neither an oci layout directory nor an oci archive");
+		return fail(err, -EINVAL, "neither an oci layout directory nor an oci archive");
 	}
 	im->blobdir = xasprintf("%s/blobs/sha256", im->layout);
 	if ((rc = read_layout_index(im, err)) < 0)
@@ -2914,11 +2917,11 @@ int image_lock_ref(struct image_store *st, const char *ref, char **err)
 	cleanup_free char *dir = xasprintf("%s/locks", st->root);
 	int rc = mkdir_p(dir, 0700);
 	if (rc < 0)
-		return util_fail(err, rc, "mkdir \"%s\": %s", dir, strerror(-rc));
+		return fail(err, rc, "mkdir \"%s\": %s", dir, strerror(-rc));
 	cleanup_free char *p = xasprintf("%s/ref-%s", dir, dg + 7);
 	int fd = flock_open(p, LOCK_EX);
 	if (fd < 0)
-		return util_fail(err, fd, "lock \"%s\": %s", p, strerror(-fd));
+		return fail(err, fd, "lock \"%s\": %s", p, strerror(-fd));
 	return fd;
 }
 
@@ -2998,7 +3001,7 @@ static int info_build(struct image_store *st, const char *ref, const char *diges
 		rc = config_parse(buf, len, &pc, err);
 	free(buf);
 	if (rc == 0 && pc.ndiff != m.nlayers)
-		rc = util_fail(err, -EINVAL, "manifest and config disagree on the number of layers");
+		rc = fail(err, -EINVAL, "manifest and config disagree on the number of layers");
 	if (rc < 0) {
 		err_prefix(err, "image \"%s\" is damaged in the store", ref);
 		manifest_free(&m);
@@ -3016,7 +3019,7 @@ static int info_build(struct image_store *st, const char *ref, const char *diges
 		info->size += m.layers[i].size;
 		info->layer_dirs[i] = xasprintf("%s/%s", st->layers, pc.diff_ids[i] + 7);
 		if (!exists(info->layer_dirs[i]) && rc == 0)
-			rc = util_fail(err, -EIO,
+			rc = fail(err, -EIO,
 				  "image \"%s\": layer \"%s\" is missing from the store; "
 				  "remove the image and import it again",
 				  ref, pc.diff_ids[i]);
@@ -3036,7 +3039,7 @@ static int info_build(struct image_store *st, const char *ref, const char *diges
 static int not_found(char **err, const struct ref_parts *p)
 {
 	cleanup_free char *s = ref_format(p, true);
-	return util_fail(err, -ENOENT,
+	return fail(err, -ENOENT,
 		    "image \"%s\" is not in the local store (podfs image import PATH REF adds it)",
 		    s);
 }
@@ -3234,7 +3237,7 @@ int image_remove(struct image_store *st, const char *ref, bool in_use, char **er
 		return rc;
 	cleanup_free char *name = ref_format(&want, true);
 	if (in_use) {
-		rc = util_fail(err, -EBUSY, "remove image \"%s\": it is in use by a pod", name);
+		rc = fail(err, -EBUSY, "remove image \"%s\": it is in use by a pod", name);
 		goto out;
 	}
 	if ((rc = guard_enter(st, true, &g, err)) < 0 || (rc = refs_enter(st, &rg, err)) < 0 ||

@@ -60,6 +60,9 @@ static void curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* fail(err, rc, fmt, ...): util_fail, by the short name this file uses */
+#define fail(...) util_fail(__VA_ARGS__)
+
 struct registry *registry_new(void)
 {
 	pthread_once(&curl_once, curl_init_once);
@@ -116,10 +119,10 @@ int registry_add_mirror(struct registry *r, const char *spec, char **err)
 {
 	const char *eq = strchr(spec, '=');
 	if (!eq || eq == spec || !eq[1])
-		return util_fail(err, -EINVAL, "--registry-mirror wants REG=URL, got \"%s\"", spec);
+		return fail(err, -EINVAL, "--registry-mirror wants REG=URL, got \"%s\"", spec);
 	const char *url = eq + 1;
 	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-		return util_fail(err, -EINVAL,
+		return fail(err, -EINVAL,
 			    "--registry-mirror %s: the URL must start with http:// or https://",
 			    spec);
 	r->mirrors = xrealloc(r->mirrors, (r->nmirrors + 1) * sizeof(*r->mirrors));
@@ -137,7 +140,7 @@ int registry_add_mirror(struct registry *r, const char *spec, char **err)
 int registry_add_insecure(struct registry *r, const char *hostport, char **err)
 {
 	if (!*hostport || strchr(hostport, '/'))
-		return util_fail(err, -EINVAL, "--insecure-registry wants HOST[:PORT], got \"%s\"",
+		return fail(err, -EINVAL, "--insecure-registry wants HOST[:PORT], got \"%s\"",
 			    hostport);
 	cleanup_free char *k = host_key(hostport);
 	strv_push(&r->insecure, k);
@@ -530,10 +533,10 @@ static int http_get(struct pull *pl, const char *url, const char *accept, const 
 	if (rs->cc == CURLE_WRITE_ERROR && (rs->sink_rc || rs->too_big))
 		return 0; /* ours: the caller looks at sink_rc / too_big */
 	if (rs->cc == CURLE_ABORTED_BY_CALLBACK)
-		return util_fail(err, -ECANCELED, "cancelled");
+		return fail(err, -ECANCELED, "cancelled");
 	const char *hs = strstr(url, "://") ? strstr(url, "://") + 3 : url;
 	cleanup_free char *host = xstrndup(hs, strcspn(hs, "/"));
-	return util_fail(err, -EHOSTUNREACH, "cannot reach %s (GET %s): %s", host, url,
+	return fail(err, -EHOSTUNREACH, "cannot reach %s (GET %s): %s", host, url,
 		    rs->errbuf[0] ? rs->errbuf : curl_easy_strerror(rs->cc));
 }
 
@@ -613,19 +616,19 @@ static int authenticate(struct pull *pl, const char *www, const char *used, bool
 	struct registry_challenge ch;
 	cleanup_free char *host = host_key(pl->base);
 	if (!www || registry_parse_challenge(www, &ch) < 0)
-		return util_fail(err, -EACCES,
+		return fail(err, -EACCES,
 			    "%s asks for authentication with a challenge podfs does not "
 			    "understand: \"%s\"",
 			    host, www ? www : "(no WWW-Authenticate header)");
 	int rc = 0;
 	if (!strcasecmp(ch.scheme, "Basic")) {
 		if (!pl->basic) {
-			rc = util_fail(err, -EACCES,
+			rc = fail(err, -EACCES,
 				  "%s requires authentication, and the credentials file (%s) has "
 				  "none for it",
 				  host, pl->r->auth_file ? pl->r->auth_file : "none set");
 		} else if (second) {
-			rc = util_fail(err, -EACCES, "%s refused the credentials from %s", host,
+			rc = fail(err, -EACCES, "%s refused the credentials from %s", host,
 				  pl->r->auth_file);
 		} else {
 			cleanup_free char *b = b64_encode(pl->basic);
@@ -636,12 +639,12 @@ static int authenticate(struct pull *pl, const char *www, const char *used, bool
 		return rc;
 	}
 	if (!ch.realm || (strncmp(ch.realm, "https://", 8) && strncmp(ch.realm, "http://", 7))) {
-		rc = util_fail(err, -EACCES, "%s: Bearer challenge without a usable realm", host);
+		rc = fail(err, -EACCES, "%s: Bearer challenge without a usable realm", host);
 		registry_challenge_clear(&ch);
 		return rc;
 	}
 	if (second) {
-		rc = util_fail(err, -EACCES, "%s refused the token from %s%s", host, ch.realm,
+		rc = fail(err, -EACCES, "%s refused the token from %s%s", host, ch.realm,
 			  pl->basic ? "" : " (anonymous; no credentials for it)");
 		registry_challenge_clear(&ch);
 		return rc;
@@ -686,7 +689,7 @@ static int authenticate(struct pull *pl, const char *www, const char *used, bool
 		rc = http_get(pl, url.buf, "Accept: application/json", basic_hdr, &rs, err);
 		if (rc == 0 && rs.status != 200) {
 			cleanup_free char *m = registry_message(&rs, NULL, 0);
-			rc = util_fail(err, -EACCES, "token service %s refused: HTTP %ld%s%s", ch.realm,
+			rc = fail(err, -EACCES, "token service %s refused: HTTP %ld%s%s", ch.realm,
 				  rs.status, *m ? ": " : "", m);
 		} else if (rc == 0) {
 			json_t *j =
@@ -704,7 +707,7 @@ static int authenticate(struct pull *pl, const char *www, const char *used, bool
 			for (const char *c = t; ok && *c; c++)
 				ok = (unsigned char)*c > ' ' && (unsigned char)*c < 0x7f;
 			if (!ok) {
-				rc = util_fail(err, -EACCES, "token service %s sent no usable token",
+				rc = fail(err, -EACCES, "token service %s sent no usable token",
 					  ch.realm);
 			} else {
 				tok = xstrdup(t);
@@ -795,8 +798,8 @@ static int tag_not_found(struct pull *pl, char **err)
 		resp_clear(&rs);
 		sb_free(&rs.body);
 		if (!strcmp(code, "NAME_UNKNOWN"))
-			return util_fail(err, -ENOENT, "repository %s not found", pl->name);
-		return util_fail(err, -ENOENT, "tag \"%s\" not found in %s", pl->tag, pl->name);
+			return fail(err, -ENOENT, "repository %s not found", pl->name);
+		return fail(err, -ENOENT, "tag \"%s\" not found in %s", pl->tag, pl->name);
 	}
 	struct strv tags = {0};
 	if (rc == 0 && rs.status == 200) {
@@ -816,14 +819,14 @@ static int tag_not_found(struct pull *pl, char **err)
 	sb_free(&rs.body);
 	if (tags.n == 0) {
 		strv_free(&tags);
-		return util_fail(err, -ENOENT, "tag \"%s\" not found in %s", pl->tag, pl->name);
+		return fail(err, -ENOENT, "tag \"%s\" not found in %s", pl->tag, pl->name);
 	}
 	char **v = xcalloc(tags.n + 1, sizeof(char *));
 	memcpy(v, tags.v, tags.n * sizeof(char *));
 	cleanup_free char *close = registry_close_tags(pl->tag, v);
 	free(v);
 	if (close) {
-		rc = util_fail(err, -ENOENT, "tag \"%s\" not found in %s; did you mean %s?", pl->tag,
+		rc = fail(err, -ENOENT, "tag \"%s\" not found in %s; did you mean %s?", pl->tag,
 			  pl->name, close);
 	} else {
 		struct strbuf sb;
@@ -832,7 +835,7 @@ static int tag_not_found(struct pull *pl, char **err)
 			sb_printf(&sb, "%s\"%s\"", i ? ", " : "", tags.v[i]);
 		if (tags.n > 10)
 			sb_printf(&sb, " and %zu more", tags.n - 10);
-		rc = util_fail(err, -ENOENT, "tag \"%s\" not found in %s (it has %s)", pl->tag, pl->name,
+		rc = fail(err, -ENOENT, "tag \"%s\" not found in %s (it has %s)", pl->tag, pl->name,
 			  sb.buf);
 		sb_free(&sb);
 	}
@@ -852,7 +855,7 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 	int rc = request(pl, "/v2/", NULL, &rs, err);
 	if (rc == -EHOSTUNREACH || (rc == 0 && retryable(&rs))) {
 		if (rc == 0)
-			rc = util_fail(err, -EHOSTUNREACH, "%s/v2/ answered HTTP %ld", pl->base,
+			rc = fail(err, -EHOSTUNREACH, "%s/v2/ answered HTTP %ld", pl->base,
 				  rs.status);
 		*retry = true;
 		goto out;
@@ -860,7 +863,7 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 	if (rc < 0)
 		goto out;
 	if (rs.status != 200) {
-		rc = util_fail(err, rs.status == 401 || rs.status == 403 ? -EACCES : -EPROTO,
+		rc = fail(err, rs.status == 401 || rs.status == 403 ? -EACCES : -EPROTO,
 			  "%s/v2/ answered HTTP %ld: not an OCI registry, or access denied",
 			  pl->base, rs.status);
 		goto out;
@@ -871,7 +874,7 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 	rc = request(pl, path, ACCEPT_MANIFESTS, &rs, err);
 	if (rc == -EHOSTUNREACH || (rc == 0 && retryable(&rs))) {
 		if (rc == 0)
-			rc = util_fail(err, -EHOSTUNREACH, "%s%s answered HTTP %ld", pl->base, path,
+			rc = fail(err, -EHOSTUNREACH, "%s%s answered HTTP %ld", pl->base, path,
 				  rs.status);
 		*retry = true;
 		goto out;
@@ -879,7 +882,7 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 	if (rc < 0)
 		goto out;
 	if (rs.too_big && rs.status == 200) {
-		rc = util_fail(err, -EFBIG, "the manifest of %s is larger than %u bytes", pl->name,
+		rc = fail(err, -EFBIG, "the manifest of %s is larger than %u bytes", pl->name,
 			  MAX_MANIFEST);
 		goto out;
 	}
@@ -887,9 +890,9 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 		char code[64] = "";
 		cleanup_free char *m = registry_message(&rs, code, sizeof(code));
 		if (!strcmp(code, "NAME_UNKNOWN"))
-			rc = util_fail(err, -ENOENT, "repository %s not found", pl->name);
+			rc = fail(err, -ENOENT, "repository %s not found", pl->name);
 		else if (pl->digest)
-			rc = util_fail(err, -ENOENT, "manifest \"%s\" not found in %s", pl->digest,
+			rc = fail(err, -ENOENT, "manifest \"%s\" not found in %s", pl->digest,
 				  pl->name);
 		else
 			rc = tag_not_found(pl, err);
@@ -897,27 +900,27 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 	}
 	if (rs.status == 401 || rs.status == 403) {
 		cleanup_free char *m = registry_message(&rs, NULL, 0);
-		rc = util_fail(err, -EACCES, "access to %s denied (HTTP %ld)%s%s", pl->name, rs.status,
+		rc = fail(err, -EACCES, "access to %s denied (HTTP %ld)%s%s", pl->name, rs.status,
 			  *m ? ": " : "", m);
 		goto out;
 	}
 	if (rs.status != 200) {
 		cleanup_free char *m = registry_message(&rs, NULL, 0);
-		rc = util_fail(err, -EPROTO, "GET %s%s: HTTP %ld%s%s", pl->base, path, rs.status,
+		rc = fail(err, -EPROTO, "GET %s%s: HTTP %ld%s%s", pl->base, path, rs.status,
 			  *m ? ": " : "", m);
 		goto out;
 	}
 	/* what was received is what gets hashed: never re-serialized */
 	got = sha256_of(rs.body.buf ? rs.body.buf : "", rs.body.len);
 	if (pl->digest && strcmp(got, pl->digest) != 0) {
-		rc = util_fail(err, -EBADMSG,
+		rc = fail(err, -EBADMSG,
 			  "manifest digest mismatch for %s: asked for \"%s\", the content hashes "
 			  "to \"%s\"",
 			  pl->name, pl->digest, got);
 		goto out;
 	}
 	if (rs.digest && !strncmp(rs.digest, "sha256:", 7) && strcmp(rs.digest, got) != 0) {
-		rc = util_fail(err, -EBADMSG,
+		rc = fail(err, -EBADMSG,
 			  "manifest digest mismatch for %s: the registry says \"%s\" "
 			  "(Docker-Content-Digest), the content hashes to \"%s\"",
 			  pl->name, rs.digest, got);
@@ -929,13 +932,13 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 	json_t *j = json_loadb(rs.body.buf ? rs.body.buf : "", rs.body.len, 0, NULL);
 	const char *own = json_string_value(json_object_get(j, "mediaType"));
 	if (!j) {
-		rc = util_fail(err, -EBADMSG, "the manifest of %s is not JSON", pl->name);
+		rc = fail(err, -EBADMSG, "the manifest of %s is not JSON", pl->name);
 	} else if (strstr(ct, "distribution.manifest.v1") ||
 		   (json_integer_value(json_object_get(j, "schemaVersion")) == 1)) {
-		rc = util_fail(err, -ENOTSUP,
+		rc = fail(err, -ENOTSUP,
 			  "%s is a Docker schema 1 image, which podfs does not support", pl->name);
 	} else if (own && known_manifest_type(ct) && strcmp(own, ct) != 0) {
-		rc = util_fail(err, -EBADMSG,
+		rc = fail(err, -EBADMSG,
 			  "the manifest of %s says mediaType \"%s\" but was served as \"%s\"",
 			  pl->name, own, ct);
 	} else {
@@ -982,20 +985,20 @@ static int pull_fetch(void *arg, enum image_blob_kind kind, const char *digest, 
 	int rc = request(pl, path, manifest ? ACCEPT_MANIFESTS : NULL, &rs, err);
 	if (rc < 0) {
 		if (rc == -EHOSTUNREACH)
-			rc = util_fail(err, rc, "download of %s failed: %s", digest, *err);
+			rc = fail(err, rc, "download of %s failed: %s", digest, *err);
 	} else if (rs.sink_rc == -EFBIG) {
 		rc = 0; /* the store reports the size */
 	} else if (rs.sink_rc) {
-		rc = util_fail(err, rs.sink_rc, "store %s: %s", digest, strerror(-rs.sink_rc));
+		rc = fail(err, rs.sink_rc, "store %s: %s", digest, strerror(-rs.sink_rc));
 	} else if (rs.status == 404) {
-		rc = util_fail(err, -ENOENT, "%s \"%s\" not found in %s", manifest ? "manifest" : "blob",
+		rc = fail(err, -ENOENT, "%s \"%s\" not found in %s", manifest ? "manifest" : "blob",
 			  digest, pl->name);
 	} else if (rs.status != 200) {
 		cleanup_free char *m = registry_message(&rs, NULL, 0);
-		rc = util_fail(err, rs.status == 401 || rs.status == 403 ? -EACCES : -EPROTO,
+		rc = fail(err, rs.status == 401 || rs.status == 403 ? -EACCES : -EPROTO,
 			  "GET %s%s: HTTP %ld%s%s", pl->base, path, rs.status, *m ? ": " : "", m);
 	} else if (rs.digest && !strncmp(rs.digest, "sha256:", 7) && strcmp(rs.digest, digest)) {
-		rc = util_fail(err, -EBADMSG,
+		rc = fail(err, -EBADMSG,
 			  "asked for blob \"%s\", the registry says it sent \"%s\" "
 			  "(Docker-Content-Digest)",
 			  digest, rs.digest);

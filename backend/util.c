@@ -421,7 +421,8 @@ int util_spawn(char *const *argv, char *const *envp, const int fds[3], int keep_
 		if (fds[i] >= 0)
 			posix_spawn_file_actions_adddup2(&fa, fds[i], i);
 		else
-			posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i ? O_WRONLY : O_RDONLY, 0);
+			posix_spawn_file_actions_addopen(&fa, i, "/dev/null",
+							 i ? O_WRONLY : O_RDONLY, 0);
 	}
 	if (keep_fd >= 0)
 		posix_spawn_file_actions_adddup2(&fa, keep_fd, keep_fd); /* clears CLOEXEC */

@@ -236,7 +236,8 @@ void vol_teardown(const struct vol_pod *vp)
 int vol_open_beneath(int rootfd, const char *sub, bool create)
 {
 	if (create) {
-		int fd = util_walk_at(rootfd, sub, UTIL_WALK_BENEATH | UTIL_WALK_MKDIR, O_PATH | O_CLOEXEC);
+		int fd = util_walk_at(rootfd, sub, UTIL_WALK_BENEATH | UTIL_WALK_MKDIR,
+				      O_PATH | O_CLOEXEC);
 		if (fd < 0)
 			return fd;
 		if (vol_no_openat2)

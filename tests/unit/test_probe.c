@@ -1039,17 +1039,17 @@ TEST(exec_argv)
 TEST(exec_expansion)
 {
 	struct spec_pod *pod = th_parse_pod("apiVersion: v1\n"
-				     "kind: Pod\n"
-				     "metadata: {name: web}\n"
-				     "spec:\n"
-				     "  containers:\n"
-				     "  - name: app\n"
-				     "    image: busybox\n"
-				     "    env:\n"
-				     "    - {name: A, value: \"1\"}\n"
-				     "    - name: B\n"
-				     "      valueFrom:\n"
-				     "        fieldRef: {fieldPath: spec.nodeName}\n");
+					    "kind: Pod\n"
+					    "metadata: {name: web}\n"
+					    "spec:\n"
+					    "  containers:\n"
+					    "  - name: app\n"
+					    "    image: busybox\n"
+					    "    env:\n"
+					    "    - {name: A, value: \"1\"}\n"
+					    "    - name: B\n"
+					    "      valueFrom:\n"
+					    "        fieldRef: {fieldPath: spec.nodeName}\n");
 	CHECK(pod != NULL);
 	if (!pod)
 		return;
@@ -1235,22 +1235,23 @@ TEST(exec_in_container)
 	h.exec_command.n = 4;
 
 	/* $(VAR) is expanded in a probe's command, not in a hook's */
-	struct spec_pod *pod = th_parse_pod("apiVersion: v1\n"
-				     "kind: Pod\n"
-				     "metadata: {name: web}\n"
-				     "spec:\n"
-				     "  containers:\n"
-				     "  - name: app\n"
-				     "    image: busybox\n"
-				     "    env:\n"
-				     "    - {name: GREETING, value: hello}\n"
-				     "    readinessProbe:\n"
-				     "      exec:\n"
-				     "        command: [/bin/busybox, echo, $(GREETING)]\n"
-				     "    lifecycle:\n"
-				     "      postStart:\n"
-				     "        exec:\n"
-				     "          command: [/bin/busybox, echo, $(GREETING)]\n");
+	struct spec_pod *pod =
+	    th_parse_pod("apiVersion: v1\n"
+			 "kind: Pod\n"
+			 "metadata: {name: web}\n"
+			 "spec:\n"
+			 "  containers:\n"
+			 "  - name: app\n"
+			 "    image: busybox\n"
+			 "    env:\n"
+			 "    - {name: GREETING, value: hello}\n"
+			 "    readinessProbe:\n"
+			 "      exec:\n"
+			 "        command: [/bin/busybox, echo, $(GREETING)]\n"
+			 "    lifecycle:\n"
+			 "      postStart:\n"
+			 "        exec:\n"
+			 "          command: [/bin/busybox, echo, $(GREETING)]\n");
 	CHECK(pod != NULL);
 	if (pod) {
 		const struct spec_container *sc = &pod->containers[0];

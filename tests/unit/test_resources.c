@@ -264,19 +264,19 @@ TEST(memory_volume_size)
 {
 	struct spec_pod *pod =
 	    th_parse_pod("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
-		  "  volumes:\n"
-		  "  - {name: a, emptyDir: {medium: Memory}}\n"
-		  "  - {name: b, emptyDir: {medium: Memory, sizeLimit: 8Mi}}\n"
-		  "  - {name: c, emptyDir: {medium: Memory, sizeLimit: 1Gi}}\n"
-		  "  containers:\n"
-		  "  - {name: x, image: busybox, resources: {limits: {memory: 64Mi}}}\n");
+			 "  volumes:\n"
+			 "  - {name: a, emptyDir: {medium: Memory}}\n"
+			 "  - {name: b, emptyDir: {medium: Memory, sizeLimit: 8Mi}}\n"
+			 "  - {name: c, emptyDir: {medium: Memory, sizeLimit: 1Gi}}\n"
+			 "  containers:\n"
+			 "  - {name: x, image: busybox, resources: {limits: {memory: 64Mi}}}\n");
 	struct spec_pod *nolimit =
 	    th_parse_pod("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
-		  "  volumes:\n"
-		  "  - {name: a, emptyDir: {medium: Memory}}\n"
-		  "  - {name: b, emptyDir: {medium: Memory, sizeLimit: 1Ei}}\n"
-		  "  containers:\n"
-		  "  - {name: x, image: busybox}\n");
+			 "  volumes:\n"
+			 "  - {name: a, emptyDir: {medium: Memory}}\n"
+			 "  - {name: b, emptyDir: {medium: Memory, sizeLimit: 1Ei}}\n"
+			 "  containers:\n"
+			 "  - {name: x, image: busybox}\n");
 	CHECK(pod && nolimit);
 	if (pod && nolimit) {
 		CHECK(res_memory_volume_size(pod, &pod->volumes[0], 1LL << 33) == 64 << 20);

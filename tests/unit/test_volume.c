@@ -290,13 +290,14 @@ TEST(hostpath_types)
 
 TEST(emptydir_paths_setup_teardown)
 {
-	struct spec_pod *pod = th_parse_pod("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
-				     "  volumes:\n"
-				     "  - {name: cache, emptyDir: {}}\n"
-				     "  - {name: host, hostPath: {path: /srv/data}}\n"
-				     "  - {name: mem, emptyDir: {medium: Memory}}\n"
-				     "  containers:\n"
-				     "  - {name: c, image: busybox}\n");
+	struct spec_pod *pod =
+	    th_parse_pod("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+			 "  volumes:\n"
+			 "  - {name: cache, emptyDir: {}}\n"
+			 "  - {name: host, hostPath: {path: /srv/data}}\n"
+			 "  - {name: mem, emptyDir: {medium: Memory}}\n"
+			 "  containers:\n"
+			 "  - {name: c, image: busybox}\n");
 	CHECK(pod != NULL);
 	if (!pod)
 		return;
@@ -314,11 +315,12 @@ TEST(emptydir_paths_setup_teardown)
 	vol_paths_free(paths);
 
 	/* the disk volume only (a Memory volume needs a mount) */
-	struct spec_pod *disk_only = th_parse_pod("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
-					   "  volumes:\n"
-					   "  - {name: cache, emptyDir: {}}\n"
-					   "  containers:\n"
-					   "  - {name: c, image: busybox}\n");
+	struct spec_pod *disk_only =
+	    th_parse_pod("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+			 "  volumes:\n"
+			 "  - {name: cache, emptyDir: {}}\n"
+			 "  containers:\n"
+			 "  - {name: c, image: busybox}\n");
 	CHECK(disk_only != NULL);
 	if (disk_only) {
 		struct vol_pod dv = vp;
