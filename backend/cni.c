@@ -12,8 +12,6 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,8 +20,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <sys/wait.h>
-#include <time.h>
 
 #define OUTPUT_MAX (1024 * 1024) /* a plugin's stdout or stderr kept */
 
@@ -474,107 +470,10 @@ static int run_plugin(const struct cni_net *n, const char *type, const struct ca
 	free(e);
 	strv_push(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 
-	/* stdin is a socket so that a plugin that exits without reading it
-	 * costs an EPIPE, not a SIGPIPE to podfs (send with MSG_NOSIGNAL) */
-	int in[2] = {-1, -1}, po[2] = {-1, -1}, pe[2] = {-1, -1};
-	int r = 0;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0 ||
-	    pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
-		r = -errno;
-		for (int i = 0; i < 2; i++) {
-			if (in[i] >= 0)
-				close(in[i]);
-			if (po[i] >= 0)
-				close(po[i]);
-			if (pe[i] >= 0)
-				close(pe[i]);
-		}
-		strv_free(&env);
-		return r;
-	}
 	char *argv[] = {path, NULL};
-	pid_t pid;
-	r = util_spawn(argv, env.v, (int[3]){in[1], po[1], pe[1]}, -1, &pid);
+	int r = util_run(argv, env.v, stdin_data, n->timeout_ms, OUTPUT_MAX, status, out, errout);
 	strv_free(&env);
-	close(in[1]);
-	close(po[1]);
-	close(pe[1]);
-	if (r < 0) {
-		close(in[0]);
-		close(po[0]);
-		close(pe[0]);
-		return r;
-	}
-	struct strbuf sbo, sbe;
-	sb_init(&sbo);
-	sb_init(&sbe);
-	size_t len = strlen(stdin_data), off = 0;
-	int fds[3] = {in[0], po[0], pe[0]};
-	int64_t deadline = n->timeout_ms > 0 ? util_now_ms() + n->timeout_ms : 0;
-	bool timed_out = false;
-	if (len == 0) {
-		shutdown(fds[0], SHUT_WR);
-		close(fds[0]);
-		fds[0] = -1;
-	}
-	while (fds[1] >= 0 || fds[2] >= 0) {
-		int wait = -1;
-		if (deadline) {
-			int64_t left = deadline - util_now_ms();
-			if (left <= 0) {
-				timed_out = true;
-				break;
-			}
-			wait = (int)left;
-		}
-		struct pollfd pf[3] = {{.fd = fds[0], .events = POLLOUT},
-				       {.fd = fds[1], .events = POLLIN},
-				       {.fd = fds[2], .events = POLLIN}};
-		int k = poll(pf, 3, wait);
-		if (k < 0 && errno != EINTR)
-			break;
-		if (k <= 0)
-			continue;
-		if (fds[0] >= 0 && pf[0].revents) {
-			ssize_t w =
-			    send(fds[0], stdin_data + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (w > 0)
-				off += (size_t)w;
-			if ((w < 0 && errno != EAGAIN && errno != EINTR) || off == len) {
-				shutdown(fds[0], SHUT_WR);
-				close(fds[0]);
-				fds[0] = -1;
-			}
-		}
-		for (int i = 1; i < 3; i++) {
-			if (fds[i] < 0 || !pf[i].revents)
-				continue;
-			char buf[8192];
-			ssize_t got = read(fds[i], buf, sizeof(buf));
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got <= 0) {
-				close(fds[i]);
-				fds[i] = -1;
-				continue;
-			}
-			struct strbuf *sb = i == 1 ? &sbo : &sbe;
-			if (sb->len + (size_t)got <= OUTPUT_MAX)
-				sb_add(sb, buf, (size_t)got);
-		}
-	}
-	for (int i = 0; i < 3; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	if (timed_out)
-		kill(pid, SIGKILL);
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	*out = sb_steal(&sbo);
-	*errout = sb_steal(&sbe);
-	return timed_out ? -ETIMEDOUT : 0;
+	return r;
 }
 
 /* One plugin call; on failure *err says which plugin and why, in

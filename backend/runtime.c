@@ -130,57 +130,7 @@ static int wait_status(pid_t pid)
 
 int rt_run(char *const *argv, int timeout_ms, int *status, char **out)
 {
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
-	pid_t pid;
-	int r = util_spawn(argv, NULL, (int[3]){-1, pfd[1], pfd[1]}, -1, &pid);
-	close(pfd[1]);
-	if (r < 0) {
-		close(pfd[0]);
-		return r;
-	}
-	struct strbuf sb;
-	sb_init(&sb);
-	int64_t deadline = timeout_ms > 0 ? util_now_ms() + timeout_ms : 0;
-	bool timed_out = false;
-	for (;;) {
-		int wait = -1;
-		if (deadline) {
-			int64_t left = deadline - util_now_ms();
-			if (left <= 0) {
-				timed_out = true;
-				break;
-			}
-			wait = (int)left;
-		}
-		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-		int n = poll(&p, 1, wait);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0)
-			continue;
-		char buf[4096];
-		ssize_t got = read(pfd[0], buf, sizeof(buf));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		if (sb.len < 65536)
-			sb_add(&sb, buf, (size_t)got);
-	}
-	close(pfd[0]);
-	if (timed_out)
-		kill(pid, SIGKILL);
-	int st = wait_status(pid);
-	if (out)
-		*out = sb_steal(&sb);
-	else
-		sb_free(&sb);
-	if (timed_out)
-		return -ETIMEDOUT;
-	*status = st;
-	return 0;
+	return util_run(argv, NULL, NULL, timeout_ms, 65536, status, out, NULL);
 }
 
 /* runc logs in logfmt: keep the msg="..." part for the user. */

@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <dirent.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 static void oom(size_t n)
@@ -547,4 +550,111 @@ out:
 	free(todo);
 	strv_free(&done);
 	return r;
+}
+
+static void close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+int util_run(char *const *argv, char *const *envp, const char *in, int timeout_ms, size_t max,
+	     int *status, char **out, char **err)
+{
+	if (out)
+		*out = NULL;
+	if (err)
+		*err = NULL;
+	/* stdin is a socket so that a child that exits without reading it
+	 * costs an EPIPE, not a SIGPIPE to podfs (send with MSG_NOSIGNAL) */
+	int si[2] = {-1, -1}, so[2] = {-1, -1}, se[2] = {-1, -1};
+	if ((in && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, si) < 0) ||
+	    pipe2(so, O_CLOEXEC) < 0 || (err && pipe2(se, O_CLOEXEC) < 0)) {
+		int r = -errno;
+		close_fds(si, 2);
+		close_fds(so, 2);
+		close_fds(se, 2);
+		return r;
+	}
+	pid_t pid;
+	int r = util_spawn(argv, envp, (int[3]){si[1], so[1], err ? se[1] : so[1]}, -1, &pid);
+	int fds[3] = {si[0], so[0], se[0]};
+	int theirs[3] = {si[1], so[1], se[1]};
+	close_fds(theirs, 3);
+	if (r < 0) {
+		close_fds(fds, 3);
+		return r;
+	}
+	struct strbuf sb[2];
+	sb_init(&sb[0]);
+	sb_init(&sb[1]);
+	size_t len = in ? strlen(in) : 0, off = 0;
+	int64_t deadline = timeout_ms > 0 ? util_now_ms() + timeout_ms : 0;
+	bool timed_out = false;
+	if (fds[0] >= 0 && len == 0) {
+		shutdown(fds[0], SHUT_WR);
+		close_fds(fds, 1);
+	}
+	while (fds[1] >= 0 || fds[2] >= 0) {
+		int wait = -1;
+		if (deadline) {
+			int64_t left = deadline - util_now_ms();
+			if (left <= 0) {
+				timed_out = true;
+				break;
+			}
+			wait = (int)left;
+		}
+		struct pollfd pf[3] = {{.fd = fds[0], .events = POLLOUT},
+				       {.fd = fds[1], .events = POLLIN},
+				       {.fd = fds[2], .events = POLLIN}};
+		int k = poll(pf, 3, wait);
+		if (k < 0 && errno != EINTR)
+			break;
+		if (k <= 0)
+			continue;
+		if (fds[0] >= 0 && pf[0].revents) {
+			ssize_t w = send(fds[0], in + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (w > 0)
+				off += (size_t)w;
+			if ((w < 0 && errno != EAGAIN && errno != EINTR) || off == len) {
+				shutdown(fds[0], SHUT_WR);
+				close_fds(fds, 1);
+			}
+		}
+		for (int i = 1; i < 3; i++) {
+			if (fds[i] < 0 || !pf[i].revents)
+				continue;
+			char buf[8192];
+			ssize_t got = read(fds[i], buf, sizeof(buf));
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0) {
+				close_fds(&fds[i], 1);
+				continue;
+			}
+			struct strbuf *b = &sb[i - 1];
+			size_t keep = b->len < max ? max - b->len : 0;
+			sb_add(b, buf, (size_t)got < keep ? (size_t)got : keep);
+		}
+	}
+	close_fds(fds, 3);
+	if (timed_out)
+		kill(pid, SIGKILL);
+	int st = 0;
+	pid_t w;
+	while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	if (status)
+		*status = w < 0 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (out)
+		*out = sb_steal(&sb[0]);
+	if (err)
+		*err = sb_steal(&sb[1]);
+	sb_free(&sb[0]);
+	sb_free(&sb[1]);
+	return timed_out ? -ETIMEDOUT : 0;
 }

@@ -105,6 +105,14 @@ void util_human_bytes(int64_t n, char *buf, size_t len);
  * and stderr (-1: /dev/null); KEEP_FD (if >= 0) stays open in it, every
  * other close-on-exec fd is closed. 0 with *PID, or -errno. */
 int util_spawn(char *const *argv, char *const *envp, const int fds[3], int keep_fd, pid_t *pid);
+/* Run ARGV (with ENVP as util_spawn) to its end: IN (NULL: /dev/null) on
+ * its stdin, the first MAX bytes of its stdout in *OUT and of its stderr
+ * in *ERR (OUT NULL: dropped; ERR NULL: stderr goes with stdout), killed
+ * with SIGKILL at TIMEOUT_MS (0: never). 0 with *STATUS (its exit code,
+ * 128+signal if killed), -ETIMEDOUT (killed at the timeout; *OUT and *ERR
+ * hold what came before) or -errno. */
+int util_run(char *const *argv, char *const *envp, const char *in, int timeout_ms, size_t max,
+	     int *status, char **out, char **err);
 
 /* Open PATH below the directory ROOTFD as openat2's RESOLVE_IN_ROOT or
  * RESOLVE_BENEATH would, by hand, for kernels (and valgrind) without
