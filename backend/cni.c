@@ -12,9 +12,6 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,10 +20,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <sys/wait.h>
-#include <time.h>
-
-extern char **environ;
 
 #define OUTPUT_MAX (1024 * 1024) /* a plugin's stdout or stderr kept */
 
@@ -439,13 +432,6 @@ char *cni_error_message(const char *out, const char *errout, int status)
 
 /* ---- running a plugin ---------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Is PATH a network namespace (a pinned nsfs file)? DEL passes CNI_NETNS
  * only then: a plugin refuses a path that exists but is no namespace. */
 static bool is_netns(const char *path)
@@ -484,122 +470,10 @@ static int run_plugin(const struct cni_net *n, const char *type, const struct ca
 	free(e);
 	strv_push(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 
-	/* stdin is a socket so that a plugin that exits without reading it
-	 * costs an EPIPE, not a SIGPIPE to podfs (send with MSG_NOSIGNAL) */
-	int in[2] = {-1, -1}, po[2] = {-1, -1}, pe[2] = {-1, -1};
-	int r = 0;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0 ||
-	    pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
-		r = -errno;
-		for (int i = 0; i < 2; i++) {
-			if (in[i] >= 0)
-				close(in[i]);
-			if (po[i] >= 0)
-				close(po[i]);
-			if (pe[i] >= 0)
-				close(pe[i]);
-		}
-		strv_free(&env);
-		return r;
-	}
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_adddup2(&fa, in[1], 0);
-	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-	sigset_t none, all;
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	char *argv[] = {path, NULL};
-	pid_t pid;
-	r = -posix_spawn(&pid, path, &fa, &attr, argv, env.v);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	int r = util_run(argv, env.v, stdin_data, n->timeout_ms, OUTPUT_MAX, status, out, errout);
 	strv_free(&env);
-	close(in[1]);
-	close(po[1]);
-	close(pe[1]);
-	if (r < 0) {
-		close(in[0]);
-		close(po[0]);
-		close(pe[0]);
-		return r;
-	}
-	struct strbuf sbo, sbe;
-	sb_init(&sbo);
-	sb_init(&sbe);
-	size_t len = strlen(stdin_data), off = 0;
-	int fds[3] = {in[0], po[0], pe[0]};
-	int64_t deadline = n->timeout_ms > 0 ? now_ms() + n->timeout_ms : 0;
-	bool timed_out = false;
-	if (len == 0) {
-		shutdown(fds[0], SHUT_WR);
-		close(fds[0]);
-		fds[0] = -1;
-	}
-	while (fds[1] >= 0 || fds[2] >= 0) {
-		int wait = -1;
-		if (deadline) {
-			int64_t left = deadline - now_ms();
-			if (left <= 0) {
-				timed_out = true;
-				break;
-			}
-			wait = (int)left;
-		}
-		struct pollfd pf[3] = {{.fd = fds[0], .events = POLLOUT},
-				       {.fd = fds[1], .events = POLLIN},
-				       {.fd = fds[2], .events = POLLIN}};
-		int k = poll(pf, 3, wait);
-		if (k < 0 && errno != EINTR)
-			break;
-		if (k <= 0)
-			continue;
-		if (fds[0] >= 0 && pf[0].revents) {
-			ssize_t w =
-			    send(fds[0], stdin_data + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (w > 0)
-				off += (size_t)w;
-			if ((w < 0 && errno != EAGAIN && errno != EINTR) || off == len) {
-				shutdown(fds[0], SHUT_WR);
-				close(fds[0]);
-				fds[0] = -1;
-			}
-		}
-		for (int i = 1; i < 3; i++) {
-			if (fds[i] < 0 || !pf[i].revents)
-				continue;
-			char buf[8192];
-			ssize_t got = read(fds[i], buf, sizeof(buf));
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got <= 0) {
-				close(fds[i]);
-				fds[i] = -1;
-				continue;
-			}
-			struct strbuf *sb = i == 1 ? &sbo : &sbe;
-			if (sb->len + (size_t)got <= OUTPUT_MAX)
-				sb_add(sb, buf, (size_t)got);
-		}
-	}
-	for (int i = 0; i < 3; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	if (timed_out)
-		kill(pid, SIGKILL);
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	*out = sb_steal(&sbo);
-	*errout = sb_steal(&sbe);
-	return timed_out ? -ETIMEDOUT : 0;
+	return r;
 }
 
 /* One plugin call; on failure *err says which plugin and why, in

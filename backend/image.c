@@ -71,18 +71,8 @@ struct image_store {
 
 /* ---- errors ------------------------------------------------------------ */
 
-static int fail(char **err, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char **err, int rc, const char *fmt, ...)
-{
-	if (err) {
-		va_list ap;
-		va_start(ap, fmt);
-		free(*err);
-		*err = xvasprintf(fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+/* fail(err, rc, fmt, ...): util_fail, by the short name this file uses */
+#define fail(...) util_fail(__VA_ARGS__)
 
 /* Put "CONTEXT: " in front of *err (if there is one). */
 static void err_prefix(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

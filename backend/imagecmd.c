@@ -48,18 +48,6 @@ int backend_registry_setup(const struct backend_opts *o, const char *state_dir,
 	return 0;
 }
 
-static void human(int64_t n, char *buf, size_t len)
-{
-	if (n < 1000)
-		snprintf(buf, len, "%lld B", (long long)n);
-	else if (n < 1000 * 1000)
-		snprintf(buf, len, "%.1f kB", (double)n / 1e3);
-	else if (n < 1000LL * 1000 * 1000)
-		snprintf(buf, len, "%.1f MB", (double)n / 1e6);
-	else
-		snprintf(buf, len, "%.2f GB", (double)n / 1e9);
-}
-
 struct bar {
 	const char *ref;
 	bool tty;
@@ -71,8 +59,8 @@ static void bar_cb(void *arg, int64_t done, int64_t total)
 {
 	struct bar *b = arg;
 	char d[32], t[32];
-	human(done, d, sizeof(d));
-	human(total, t, sizeof(t));
+	util_human_bytes(done, d, sizeof(d));
+	util_human_bytes(total, t, sizeof(t));
 	int pct = total > 0 ? (int)(done * 100 / total) : 100;
 	if (b->tty) {
 		int w = 30, fill = total > 0 ? (int)(done * w / total) : w;
@@ -122,8 +110,8 @@ static int cmd_pull(const struct backend_opts *o, const char *state, struct imag
 		fprintf(stderr, "podfs: image pull %s: %s\n", norm, err);
 	} else {
 		char sz[32], dl[32];
-		human(res.size, sz, sizeof(sz));
-		human(res.downloaded, dl, sizeof(dl));
+		util_human_bytes(res.size, sz, sizeof(sz));
+		util_human_bytes(res.downloaded, dl, sizeof(dl));
 		printf("pulled %s (%s, %s, %s downloaded in %.1fs)\n", norm, res.digest, sz, dl,
 		       secs);
 	}

@@ -817,102 +817,6 @@ int oci_process_args(const struct spec_container *c, const struct image_config *
 
 bool oci_no_openat2;
 
-/* An O_PATH fd for the directory ROOTFD/DONE[0]/DONE[1]/..., no component
- * followed if it is a symlink. */
-static int open_components(int rootfd, const struct strv *done)
-{
-	int cur = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	for (size_t i = 0; cur >= 0 && i < done->n; i++) {
-		int next = openat(cur, done->v[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int saved = errno;
-		close(cur);
-		cur = next < 0 ? -1 : next;
-		errno = saved;
-	}
-	return cur < 0 ? -errno : cur;
-}
-
-/* What RESOLVE_IN_ROOT does, by hand, for kernels without openat2 (and
- * valgrind, which does not know it): ".." stops at the root, an absolute
- * symlink starts again from the root, at most 40 symlinks. Each component
- * is then opened with O_NOFOLLOW, so a symlink swapped in meanwhile makes
- * the open fail rather than escape. Returns an fd or -errno. */
-static int walk_in_root(int rootfd, const char *path, int flags)
-{
-	struct strv done = {0};
-	char *todo = xstrdup(path);
-	int links = 0, r;
-
-	for (;;) {
-		char *p = todo;
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		char *e = strchrnul(p, '/');
-		cleanup_free char *comp = xstrndup(p, (size_t)(e - p));
-		char *rest = xstrdup(e);
-		free(todo);
-		todo = rest;
-		if (!strcmp(comp, "."))
-			continue;
-		if (!strcmp(comp, "..")) {
-			if (done.n > 0) {
-				free(done.v[--done.n]);
-				done.v[done.n] = NULL;
-			}
-			continue;
-		}
-		cleanup_close int dfd = open_components(rootfd, &done);
-		if (dfd < 0) {
-			r = dfd;
-			goto out;
-		}
-		struct stat st;
-		if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (!S_ISLNK(st.st_mode)) {
-			strv_push(&done, comp);
-			continue;
-		}
-		char target[4096];
-		ssize_t n = readlinkat(dfd, comp, target, sizeof(target) - 1);
-		if (n < 0 || ++links > 40) {
-			r = n < 0 ? -errno : -ELOOP;
-			goto out;
-		}
-		target[n] = '\0';
-		if (target[0] == '/')
-			strv_free(&done);
-		char *next = xasprintf("%s%s", target, todo);
-		free(todo);
-		todo = next;
-	}
-	if (done.n == 0) {
-		r = -EISDIR;
-		goto out;
-	}
-	char *last = done.v[--done.n];
-	done.v[done.n] = NULL;
-	int dfd = open_components(rootfd, &done);
-	if (dfd < 0) {
-		free(last);
-		r = dfd;
-		goto out;
-	}
-	r = openat(dfd, last, flags | O_NOFOLLOW);
-	if (r < 0)
-		r = -errno;
-	close(dfd);
-	free(last);
-out:
-	free(todo);
-	strv_free(&done);
-	return r;
-}
-
 /* Open PATH (absolute, as the container sees it) inside ROOTFS for
  * reading. Symlinks resolve inside the rootfs (openat2 RESOLVE_IN_ROOT), so
  * an image's /etc/passwd -> ../../../etc/shadow cannot reach the host's
@@ -939,7 +843,7 @@ static int open_in_root(const char *rootfs, const char *path)
 		if (errno == ENOSYS)
 			__atomic_store_n(&no_openat2, true, __ATOMIC_RELAXED);
 	}
-	return walk_in_root(rfd, path, flags);
+	return util_walk_at(rfd, path, 0, flags);
 }
 
 /* Read /etc/passwd or /etc/group of ROOTFS into *OUT. -ENOENT if absent,

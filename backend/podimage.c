@@ -50,25 +50,13 @@ static void job_put(struct pull_job *j)
 	free(j);
 }
 
-static void human(int64_t n, char *buf, size_t len)
-{
-	if (n < 1000)
-		snprintf(buf, len, "%lld B", (long long)n);
-	else if (n < 1000 * 1000)
-		snprintf(buf, len, "%.1f kB", (double)n / 1e3);
-	else if (n < 1000LL * 1000 * 1000)
-		snprintf(buf, len, "%.1f MB", (double)n / 1e6);
-	else
-		snprintf(buf, len, "%.2f GB", (double)n / 1e9);
-}
-
 static char *progress_text(const struct pull_job *j)
 {
 	if (j->total_bytes <= 0)
 		return xasprintf("Pulling image \"%s\"", j->image);
 	char d[32], t[32];
-	human(j->done_bytes, d, sizeof(d));
-	human(j->total_bytes, t, sizeof(t));
+	util_human_bytes(j->done_bytes, d, sizeof(d));
+	util_human_bytes(j->total_bytes, t, sizeof(t));
 	return xasprintf("Pulling image \"%s\": %s of %s (%d%%)", j->image, d, t,
 			 (int)(j->done_bytes * 100 / j->total_bytes));
 }

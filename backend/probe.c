@@ -15,7 +15,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -25,25 +24,16 @@
 #include <sys/wait.h>
 #include <time.h>
 
-extern char **environ;
-
 #define MAX_REDIRECTS 10 /* Go's default: the 10th redirect is refused */
 
 /* ---- time ----------------------------------------------------------------- */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Milliseconds left until DEADLINE (0 = none: -1, poll's "forever"). */
 static int ms_left(int64_t deadline)
 {
 	if (!deadline)
 		return -1;
-	int64_t left = deadline - now_ms();
+	int64_t left = deadline - util_now_ms();
 	if (left <= 0)
 		return 0;
 	return left > INT32_MAX ? INT32_MAX : (int)left;
@@ -349,28 +339,6 @@ static bool is_probe_of(const struct spec_handler *h, const struct spec_containe
 		(c->startup && h == &c->startup->h));
 }
 
-static int spawn_output(char *const *argv, int out_fd, pid_t *pid)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-	posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
-	/* the probe threads block every signal; runc must not inherit that */
-	sigset_t none, all;
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	int r = posix_spawn(pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	return -r;
-}
-
 static int pidfd_open_(pid_t pid)
 {
 #ifdef SYS_pidfd_open
@@ -398,7 +366,7 @@ static bool child_reaped(pid_t pid, int *status)
 /* Wait up to TIMEOUT_MS for child PID to exit; false if it still runs. */
 static bool child_wait(pid_t pid, int pidfd, int timeout_ms, int *status)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = util_now_ms() + timeout_ms;
 	while (!child_reaped(pid, status)) {
 		int left = ms_left(deadline);
 		if (left == 0)
@@ -533,7 +501,7 @@ static enum probe_result run_exec(const struct spec_handler *h, const struct pro
 		res = PROBE_ERROR;
 		goto out;
 	}
-	r = spawn_output(argv, pfd[1], &pid);
+	r = util_spawn(argv, NULL, (int[3]){-1, pfd[1], pfd[1]}, -1, &pid);
 	close(pfd[1]);
 	pfd[1] = -1;
 	if (r < 0) {
@@ -546,7 +514,7 @@ static enum probe_result run_exec(const struct spec_handler *h, const struct pro
 	 * exited and its output is closed (a daemon the command leaves behind
 	 * holding stdout keeps it waiting, as in any CRI runtime, until the
 	 * timeout). */
-	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	int64_t deadline = timeout_ms > 0 ? util_now_ms() + timeout_ms : 0;
 	int status = -1;
 	bool exited = false, timed_out = false;
 	while (!exited) {
@@ -942,7 +910,7 @@ static enum probe_result run_http(const struct spec_handler *h, const char *netn
 	}
 	cleanup_free char *first_host = url_part(url, CURLUPART_HOST);
 	cleanup_free char *referer = NULL;
-	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	int64_t deadline = timeout_ms > 0 ? util_now_ms() + timeout_ms : 0;
 	enum probe_result res = PROBE_FAILURE;
 	char errbuf[CURL_ERROR_SIZE];
 	for (int redirects = 0;; redirects++) {
@@ -1063,7 +1031,7 @@ static enum probe_result run_tcp(const char *netns, const char *host, int port, 
 			*msg = xasprintf("dial tcp: lookup %s: %s", host, gai_strerror(r));
 		return PROBE_FAILURE;
 	}
-	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	int64_t deadline = timeout_ms > 0 ? util_now_ms() + timeout_ms : 0;
 	enum probe_result ret = PROBE_FAILURE;
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
 		char ip[INET6_ADDRSTRLEN] = "";

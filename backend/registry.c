@@ -60,25 +60,8 @@ static void curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int fail(char **err, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char **err, int rc, const char *fmt, ...)
-{
-	if (err) {
-		va_list ap;
-		va_start(ap, fmt);
-		free(*err);
-		*err = xvasprintf(fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+/* fail(err, rc, fmt, ...): util_fail, by the short name this file uses */
+#define fail(...) util_fail(__VA_ARGS__)
 
 struct registry *registry_new(void)
 {
@@ -590,7 +573,7 @@ static char *registry_message(const struct resp *rs, char *code_out, size_t code
 
 static int64_t token_cache_get(struct registry *r, const char *key, char **out)
 {
-	int64_t now = now_ms();
+	int64_t now = util_now_ms();
 	pthread_mutex_lock(&r->lock);
 	for (size_t i = 0; i < r->ntokens; i++) {
 		if (!strcmp(r->tokens[i].key, key) && r->tokens[i].expires_ms > now) {
@@ -605,7 +588,7 @@ static int64_t token_cache_get(struct registry *r, const char *key, char **out)
 
 static void token_cache_put(struct registry *r, const char *key, const char *value, int64_t ttl_s)
 {
-	int64_t exp = now_ms() + (ttl_s > 10 ? ttl_s - 5 : ttl_s) * 1000;
+	int64_t exp = util_now_ms() + (ttl_s > 10 ? ttl_s - 5 : ttl_s) * 1000;
 	pthread_mutex_lock(&r->lock);
 	size_t i;
 	for (i = 0; i < r->ntokens && strcmp(r->tokens[i].key, key); i++)
@@ -992,7 +975,7 @@ static void pull_progress(void *arg, int64_t done, int64_t total)
 	struct pull *pl = arg;
 	if (!pl->prog || !pl->prog->cb)
 		return;
-	int64_t now = now_ms();
+	int64_t now = util_now_ms();
 	pthread_mutex_lock(&pl->mu); /* layers may download in parallel */
 	if (done == 0 || done == total || now - pl->last_prog_ms >= 200) {
 		pl->last_prog_ms = now;

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -120,44 +119,6 @@ char **rt_conmon_argv(const struct rt *rt, const char *cid, const char *bundle,
 	return sv.v;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Spawn ARGV with stdin /dev/null, stdout+stderr to OUT_FD (or /dev/null),
- * keeping KEEP_FD (if >= 0) open in the child. */
-static int spawn(char *const *argv, int out_fd, int keep_fd, char *const *envp, pid_t *pid)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (out_fd >= 0) {
-		posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-		posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
-	} else {
-		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-		posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	}
-	if (keep_fd >= 0)
-		posix_spawn_file_actions_adddup2(&fa, keep_fd, keep_fd); /* clears CLOEXEC */
-	/* a fresh signal state: podfs may block or ignore signals */
-	sigset_t none, all;
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	int r = posix_spawn(pid, argv[0], &fa, &attr, argv, envp ? envp : environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	return -r;
-}
-
 static int wait_status(pid_t pid)
 {
 	int st;
@@ -169,57 +130,7 @@ static int wait_status(pid_t pid)
 
 int rt_run(char *const *argv, int timeout_ms, int *status, char **out)
 {
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
-	pid_t pid;
-	int r = spawn(argv, pfd[1], -1, NULL, &pid);
-	close(pfd[1]);
-	if (r < 0) {
-		close(pfd[0]);
-		return r;
-	}
-	struct strbuf sb;
-	sb_init(&sb);
-	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
-	bool timed_out = false;
-	for (;;) {
-		int wait = -1;
-		if (deadline) {
-			int64_t left = deadline - now_ms();
-			if (left <= 0) {
-				timed_out = true;
-				break;
-			}
-			wait = (int)left;
-		}
-		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-		int n = poll(&p, 1, wait);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0)
-			continue;
-		char buf[4096];
-		ssize_t got = read(pfd[0], buf, sizeof(buf));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		if (sb.len < 65536)
-			sb_add(&sb, buf, (size_t)got);
-	}
-	close(pfd[0]);
-	if (timed_out)
-		kill(pid, SIGKILL);
-	int st = wait_status(pid);
-	if (out)
-		*out = sb_steal(&sb);
-	else
-		sb_free(&sb);
-	if (timed_out)
-		return -ETIMEDOUT;
-	*status = st;
-	return 0;
+	return util_run(argv, NULL, NULL, timeout_ms, 65536, status, out, NULL);
 }
 
 /* runc logs in logfmt: keep the msg="..." part for the user. */
@@ -317,7 +228,7 @@ int rt_create(const struct rt *rt, const char *cid, const char *bundle, const ch
 	char *syncvar = xasprintf("_OCI_SYNCPIPE=%d", fd);
 	envp[k++] = syncvar;
 	pid_t cpid;
-	r = spawn(argv, -1, fd, envp, &cpid);
+	r = util_spawn(argv, envp, (int[3]){-1, -1, -1}, fd, &cpid);
 	free(syncvar);
 	if (r < 0) {
 		*err = xasprintf("cannot run conmon: %s", strerror(-r));
@@ -332,9 +243,9 @@ int rt_create(const struct rt *rt, const char *cid, const char *bundle, const ch
 	/* wait for the sync message */
 	struct strbuf sb;
 	sb_init(&sb);
-	int64_t deadline = now_ms() + 60000;
+	int64_t deadline = util_now_ms() + 60000;
 	while (!memchr(sb.buf ? sb.buf : "", '\n', sb.len)) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - util_now_ms();
 		if (left <= 0) {
 			r = -ETIMEDOUT;
 			*err = xasprintf("runc create did not finish within 60 s");

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -88,5 +89,44 @@ int util_mkdir_p(const char *path, mode_t mode);
 int util_rm_rf(const char *path);
 /* 32 lowercase hex characters from the kernel's random pool into BUF[33]. */
 void util_random_hex(char *buf);
+
+/* Small helpers more than one module needs (util.c). */
+/* The monotonic clock in milliseconds: for deadlines and durations. */
+int64_t util_now_ms(void);
+/* Replace *ERR (if ERR is not NULL) with the message and return RC, so a
+ * failure is one step: return util_fail(err, -EINVAL, "bad %s", x); */
+int util_fail(char **err, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* N bytes for people, in decimal units: "512 B", "1.5 kB", "16.8 MB",
+ * "1.20 GB" (docker's and the kubelet's pull messages). */
+void util_human_bytes(int64_t n, char *buf, size_t len);
+/* Start ARGV (argv[0] a path) with ENVP (NULL: podfs's environment) and a
+ * fresh signal state (podfs's threads block or ignore signals; a child
+ * must not inherit that). FDS[0], FDS[1], FDS[2] become its stdin, stdout
+ * and stderr (-1: /dev/null); KEEP_FD (if >= 0) stays open in it, every
+ * other close-on-exec fd is closed. 0 with *PID, or -errno. */
+int util_spawn(char *const *argv, char *const *envp, const int fds[3], int keep_fd, pid_t *pid);
+/* Run ARGV (with ENVP as util_spawn) to its end: IN (NULL: /dev/null) on
+ * its stdin, the first MAX bytes of its stdout in *OUT and of its stderr
+ * in *ERR (OUT NULL: dropped; ERR NULL: stderr goes with stdout), killed
+ * with SIGKILL at TIMEOUT_MS (0: never). 0 with *STATUS (its exit code,
+ * 128+signal if killed), -ETIMEDOUT (killed at the timeout; *OUT and *ERR
+ * hold what came before) or -errno. */
+int util_run(char *const *argv, char *const *envp, const char *in, int timeout_ms, size_t max,
+	     int *status, char **out, char **err);
+
+/* Open PATH below the directory ROOTFD as openat2's RESOLVE_IN_ROOT or
+ * RESOLVE_BENEATH would, by hand, for kernels (and valgrind) without
+ * openat2. Every component is opened O_NOFOLLOW from its parent's fd, so a
+ * symlink swapped in meanwhile fails the open rather than escapes; at most
+ * 40 symlinks (-ELOOP). The last component is opened with FLAGS |
+ * O_NOFOLLOW. Returns an fd or -errno.
+ *   0: RESOLVE_IN_ROOT: ".." stops at the root, an absolute symlink starts
+ *      again from it; an empty PATH (the root itself) is -EISDIR.
+ *   UTIL_WALK_BENEATH: RESOLVE_BENEATH: an absolute PATH or symlink, or a
+ *      ".." above the root, is -EXDEV; an empty PATH opens the root.
+ *   UTIL_WALK_MKDIR: missing components are made, as directories (0755). */
+#define UTIL_WALK_BENEATH 1u
+#define UTIL_WALK_MKDIR	  2u
+int util_walk_at(int rootfd, const char *path, unsigned how, int flags);
 
 #endif

@@ -233,115 +233,11 @@ void vol_teardown(const struct vol_pod *vp)
 
 /* ---- subPath -------------------------------------------------------------- */
 
-/* ROOTFD/DONE[0]/.../DONE[n-1], each a directory opened without following
- * a symlink. */
-static int open_dirs(int rootfd, char *const *done, size_t n)
-{
-	int cur = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	for (size_t i = 0; cur >= 0 && i < n; i++) {
-		int next = openat(cur, done[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int saved = errno;
-		close(cur);
-		cur = next;
-		errno = saved;
-	}
-	return cur < 0 ? -errno : cur;
-}
-
-/* RESOLVE_BENEATH by hand (and directory creation): relative symlinks are
- * followed while they stay beneath the root; an absolute one, or a ".."
- * above the root, is -EXDEV. Every component is opened O_NOFOLLOW, so a
- * symlink swapped in meanwhile fails the open instead of escaping. */
-static int walk_beneath(int rootfd, const char *sub, bool create)
-{
-	if (sub[0] == '/')
-		return -EXDEV; /* as RESOLVE_BENEATH */
-	struct strv done = {0};
-	char *todo = xstrdup(sub);
-	int links = 0, r;
-	for (;;) {
-		char *p = todo;
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		char *e = strchrnul(p, '/');
-		cleanup_free char *comp = xstrndup(p, (size_t)(e - p));
-		char *rest = xstrdup(e);
-		free(todo);
-		todo = rest;
-		if (!strcmp(comp, "."))
-			continue;
-		if (!strcmp(comp, "..")) {
-			if (done.n == 0) {
-				r = -EXDEV;
-				goto out;
-			}
-			free(done.v[--done.n]);
-			done.v[done.n] = NULL;
-			continue;
-		}
-		cleanup_close int dfd = open_dirs(rootfd, done.v, done.n);
-		if (dfd < 0) {
-			r = dfd;
-			goto out;
-		}
-		struct stat st;
-		if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno != ENOENT || !create) {
-				r = -errno;
-				goto out;
-			}
-			if (mkdirat(dfd, comp, 0755) < 0 && errno != EEXIST) {
-				r = -errno;
-				goto out;
-			}
-			strv_push(&done, comp);
-			continue;
-		}
-		if (!S_ISLNK(st.st_mode)) {
-			strv_push(&done, comp);
-			continue;
-		}
-		char target[4096];
-		ssize_t n = readlinkat(dfd, comp, target, sizeof(target) - 1);
-		if (n < 0 || ++links > 40) {
-			r = n < 0 ? -errno : -ELOOP;
-			goto out;
-		}
-		target[n] = '\0';
-		if (target[0] == '/') {
-			r = -EXDEV;
-			goto out;
-		}
-		char *next = xasprintf("%s%s", target, todo);
-		free(todo);
-		todo = next;
-	}
-	if (done.n == 0) {
-		r = openat(rootfd, ".", O_PATH | O_CLOEXEC);
-		r = r < 0 ? -errno : r;
-		goto out;
-	}
-	int dfd = open_dirs(rootfd, done.v, done.n - 1);
-	if (dfd < 0) {
-		r = dfd;
-		goto out;
-	}
-	r = openat(dfd, done.v[done.n - 1], O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (r < 0)
-		r = -errno;
-	close(dfd);
-out:
-	free(todo);
-	strv_free(&done);
-	return r;
-}
-
 int vol_open_beneath(int rootfd, const char *sub, bool create)
 {
 	if (create) {
-		int fd = walk_beneath(rootfd, sub, true);
+		int fd = util_walk_at(rootfd, sub, UTIL_WALK_BENEATH | UTIL_WALK_MKDIR,
+				      O_PATH | O_CLOEXEC);
 		if (fd < 0)
 			return fd;
 		if (vol_no_openat2)
@@ -361,7 +257,7 @@ int vol_open_beneath(int rootfd, const char *sub, bool create)
 			return -errno;
 		__atomic_store_n(&no_openat2, true, __ATOMIC_RELAXED);
 	}
-	return walk_beneath(rootfd, sub, false);
+	return util_walk_at(rootfd, sub, UTIL_WALK_BENEATH, O_PATH | O_CLOEXEC);
 }
 
 void vol_sources_free(struct vol_sources *s)

@@ -7,6 +7,10 @@
 #   check "description" cmd...          # one named test
 #   wait_for SECONDS cmd...             # poll until cmd succeeds
 #   finish                              # summary line, exit status
+# and helpers to make pods and read them (pod, st, c0, st_cmp, ...) and
+# to check what is left behind (run_dir, runc_ids, runc_running, veths).
+# A test may define a function of the same name after sourcing this file;
+# its own then wins (the helpers here call none of the short-named ones).
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,6 +22,8 @@ PODFS_PID=
 mkdir -p "$MNT" "$STATE"
 
 skip_all() { echo "0 passed, 0 failed (skipped: $*)"; exit 77; }
+# fail_all [MESSAGE]: a setup step failed: say why, count one failure, exit
+fail_all() { [ $# -eq 0 ] || echo "$*"; echo "0 passed, 1 failed"; exit 1; }
 
 need_root() {
   [ "$(id -u)" -eq 0 ] || skip_all "needs root"
@@ -83,7 +89,7 @@ podfs_stop() {
     fusermount3 -u "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null
   fi
   if [ -n "$PODFS_PID" ]; then
-    wait_for 10 bash -c "! kill -0 $PODFS_PID 2>/dev/null" || kill -9 "$PODFS_PID" 2>/dev/null
+    wait_for 10 pid_gone "$PODFS_PID" || kill -9 "$PODFS_PID" 2>/dev/null
     wait "$PODFS_PID" 2>/dev/null
   fi
   PODFS_PID=
@@ -126,12 +132,74 @@ wait_for() {
   done
 }
 
+# pid_gone PID: no process PID (any more)
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+
 # phase_is POD PHASE
 phase_is() { [ "$(cat "$MNT/pods/$1/phase" 2>/dev/null)" = "$2" ]; }
 # file_has FILE TEXT
 file_has() { grep -qF -- "$2" "$1" 2>/dev/null; }
 # json_get FILE PYEXPR: evaluate a Python expression on the JSON document d
 json_get() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# ---- pods ------------------------------------------------------------------
+# pod NAME: make pods/NAME and apply the manifest on stdin as its spec.yaml
+#   pod web <<'YAML' ... YAML
+pod() { mkdir "$MNT/pods/$1" && cat >"$MNT/pods/$1/spec.yaml"; }
+# sleeper_yaml [NAME [TEXT]]: a manifest on stdout: one busybox container
+# "app" that echoes TEXT (if any), then loops until SIGTERM; grace period
+# 2 s; metadata.name NAME unless NAME is empty
+sleeper_yaml() {
+  local meta="" say=""
+  [ -z "${1:-}" ] || meta="metadata:
+  name: $1
+"
+  [ -z "${2:-}" ] || say="echo $2; "
+  cat <<YAML
+apiVersion: v1
+kind: Pod
+${meta}spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; ${say}while true; do sleep 0.2; done"]
+YAML
+}
+# no_pods: pods/ is empty
+no_pods() { [ -z "$(ls "$MNT/pods")" ]; }
+
+# ---- a pod's status (status.json) ------------------------------------------
+# st POD PYEXPR: PYEXPR on the pod's status.json (as d), e.g. st web 'd["podIP"]'
+st() { json_get "$MNT/pods/$1/status.json" "$2"; }
+# c0 POD PYSUFFIX: a field of the first app container's status,
+#   e.g. c0 web '["state"]["waiting"]["reason"]'
+c0() { json_get "$MNT/pods/$1/status.json" "d[\"containerStatuses\"][0]$2"; }
+# restarts POD, cid POD: the first app container's restartCount, containerID
+restarts() { json_get "$MNT/pods/$1/status.json" 'd["containerStatuses"][0]["restartCount"]'; }
+cid() { json_get "$MNT/pods/$1/status.json" 'd["containerStatuses"][0]["containerID"]'; }
+# ip_of POD: the pod's IP, empty if it has none
+ip_of() { json_get "$MNT/pods/$1/status.json" 'd.get("podIP","")'; }
+# st_cmp POD PYEXPR OP VALUE: test(1) PYEXPR on status.json against VALUE;
+# false while the file or the field is missing. For wait_for:
+#   wait_for 30 st_cmp web 'd["containerStatuses"][0]["restartCount"]' -ge 1
+st_cmp() {
+  local v
+  v=$(json_get "$MNT/pods/$1/status.json" "$2" 2>/dev/null) && [ "$v" "$3" "$4" ]
+}
+
+# ---- what runs and what is left --------------------------------------------
+# run_dir: podfs's run dir for this state dir (runc root, pods/, volumes/, ...)
+run_dir() { dirname "$(run_root)"; }
+# runc_ids: the containers runc knows under podfs's root, one id a line
+runc_ids() { runc --root "$(run_root)" list -q 2>/dev/null; }
+# runc_running: how many of them are running
+runc_running() {
+  runc --root "$(run_root)" list -f json |
+    python3 -c 'import json,sys; print(sum(1 for c in (json.load(sys.stdin) or []) if c["status"] == "running"))'
+}
+# veths: the names of the host's veth interfaces, sorted
+veths() { ip -o link show type veth | awk -F': ' '{print $2}' | sed 's/@.*//' | sort; }
 
 check() {
   local desc=$1; shift

@@ -5,23 +5,10 @@
 # sharing the network; graceful deletion; podfs killed and restarted.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_root
-images_import || { echo "image import failed"; echo "0 passed, 1 failed"; exit 1; }
-podfs_start --backoff-scale 0.1 || { echo "0 passed, 1 failed"; exit 1; }
+images_import || fail_all "image import failed"
+podfs_start --backoff-scale 0.1 || fail_all
 
-sleeper() { # sleeper NAME: a one-container pod that prints and sleeps
-  cat <<YAML
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $1
-spec:
-  terminationGracePeriodSeconds: 2
-  containers:
-  - name: app
-    image: busybox
-    command: ["sh", "-c", "trap 'exit 0' TERM; echo started $1; while true; do sleep 0.2; done"]
-YAML
-}
+sleeper() { sleeper_yaml "$1" "started $1"; } # sleeper NAME: prints "started NAME"
 
 t_mount_shows() {
   mount | grep -q "on $MNT type fuse.podfs" &&
@@ -69,11 +56,11 @@ check "heredoc a manifest (no spurious refusal from the shell's dup2+close)" t_c
 
 t_refused() {
   local before after
-  before=$(json_get "$MNT/pods/bycp/status.json" 'd["containerStatuses"][0]["containerID"]')
+  before=$(cid bycp)
   printf 'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: app\n    image: busybox\n    imagePullPolcy: Always\n' >"$T/bad.yaml"
   if cp "$T/bad.yaml" "$MNT/pods/bycp/spec.yaml" 2>"$T/cperr"; then echo "cp succeeded"; return 1; fi
   grep -q "Invalid argument" "$T/cperr" || { cat "$T/cperr"; return 1; }
-  after=$(json_get "$MNT/pods/bycp/status.json" 'd["containerStatuses"][0]["containerID"]')
+  after=$(cid bycp)
   [ "$before" = "$after" ] && phase_is bycp Running &&
   cmp "$T/bycp.yaml" "$MNT/pods/bycp/spec.yaml" &&
   grep -q "Warning FailedApply.*7:5: spec.containers\[0\].imagePullPolcy: unknown field; did you mean imagePullPolicy?" "$MNT/pods/bycp/events" &&
@@ -108,13 +95,12 @@ spec:
       mountPath: /data
 YAML
 }
-restarts() { json_get "$MNT/pods/$1/status.json" 'd["containerStatuses"][0]["restartCount"]'; }
 
 t_policy_never() {
   mkdir "$MNT/pods/never" && flaky never Never >"$MNT/pods/never/spec.yaml" &&
   wait_for 20 phase_is never Failed && [ "$(restarts never)" = 0 ] &&
-  [ "$(json_get "$MNT/pods/never/status.json" 'd["containerStatuses"][0]["state"]["terminated"]["exitCode"]')" = 1 ] &&
-  [ "$(json_get "$MNT/pods/never/status.json" 'd["containerStatuses"][0]["state"]["terminated"]["reason"]')" = Error ] &&
+  [ "$(c0 never '["state"]["terminated"]["exitCode"]')" = 1 ] &&
+  [ "$(c0 never '["state"]["terminated"]["reason"]')" = Error ] &&
   grep -q "never  *0/1  *Error  *0" "$MNT/ps"
 }
 check "restartPolicy Never: exit 1 -> Failed, 0 restarts, reason Error" t_policy_never
@@ -122,7 +108,7 @@ check "restartPolicy Never: exit 1 -> Failed, 0 restarts, reason Error" t_policy
 t_policy_onfailure() {
   mkdir "$MNT/pods/onfailure" && flaky onfailure OnFailure >"$MNT/pods/onfailure/spec.yaml" &&
   wait_for 30 phase_is onfailure Succeeded && [ "$(restarts onfailure)" = 1 ] &&
-  [ "$(json_get "$MNT/pods/onfailure/status.json" 'd["containerStatuses"][0]["lastState"]["terminated"]["exitCode"]')" = 1 ] &&
+  [ "$(c0 onfailure '["lastState"]["terminated"]["exitCode"]')" = 1 ] &&
   file_has "$MNT/pods/onfailure/containers/app/previous.log" first &&
   file_has "$MNT/pods/onfailure/logs" second &&
   grep -q "onfailure  *0/1  *Completed  *1 (" "$MNT/ps"
@@ -131,7 +117,7 @@ check "restartPolicy OnFailure: exit 1 then 0 -> Succeeded, 1 restart, previous.
 
 t_policy_always() {
   mkdir "$MNT/pods/always" && flaky always Always >"$MNT/pods/always/spec.yaml" &&
-  wait_for 30 bash -c "[ \$(python3 -c 'import json;print(json.load(open(\"$MNT/pods/always/status.json\"))[\"containerStatuses\"][0][\"restartCount\"])') -ge 2 ]" &&
+  wait_for 30 st_cmp always 'd["containerStatuses"][0]["restartCount"]' -ge 2 &&
   phase_is always Running
 }
 check "restartPolicy Always: exit 1 then 0 -> restarted again, phase Running" t_policy_always
@@ -144,8 +130,7 @@ t_crashloop() {
 check "CrashLoopBackOff waiting reason, message and BackOff event" t_crashloop
 
 t_many_lines() {
-  mkdir "$MNT/pods/lines" &&
-  cat >"$MNT/pods/lines/spec.yaml" <<'YAML'
+  pod lines <<'YAML'
 apiVersion: v1
 kind: Pod
 spec:
@@ -186,8 +171,7 @@ t_inotify_pods_dir() {
 check "IN_CREATE on pods/ when a pod appears" t_inotify_pods_dir
 
 t_two_containers() {
-  mkdir "$MNT/pods/duo" &&
-  cat >"$MNT/pods/duo/spec.yaml" <<'YAML'
+  pod duo <<'YAML'
 apiVersion: v1
 kind: Pod
 spec:
@@ -211,8 +195,7 @@ t_env_file() {
 check "env lists the environment the container got" t_env_file
 
 t_grace() {
-  mkdir "$MNT/pods/stubborn" &&
-  cat >"$MNT/pods/stubborn/spec.yaml" <<'YAML'
+  pod stubborn <<'YAML'
 apiVersion: v1
 kind: Pod
 spec:
@@ -243,8 +226,7 @@ check "rm -r of a pod that exits on SIGTERM returns as soon as it is gone" t_qui
 
 
 t_missing_image() {
-  mkdir "$MNT/pods/noimage" &&
-  cat >"$MNT/pods/noimage/spec.yaml" <<'YAML'
+  pod noimage <<'YAML'
 apiVersion: v1
 kind: Pod
 spec:
@@ -260,8 +242,7 @@ YAML
 check "an image not in the store: Waiting ErrImagePull saying so, phase Pending" t_missing_image
 
 t_tail_follow() {
-  mkdir "$MNT/pods/ticker" &&
-  cat >"$MNT/pods/ticker/spec.yaml" <<'YAML'
+  pod ticker <<'YAML'
 apiVersion: v1
 kind: Pod
 spec:
@@ -298,7 +279,7 @@ t_seed_pod() {
   echo "page fetched" && cat "$MNT/ps" && cat "$MNT/pods/kubernetes-simple-pod/events" &&
   phase_is kubernetes-simple-pod Running &&
   grep -q "kubernetes-simple-pod  *2/2  *Running" "$MNT/ps" &&
-  json_get "$MNT/pods/kubernetes-simple-pod/status.json" '[c["type"]+"="+c["status"] for c in d["conditions"]]' | grep -q "'Ready=True'" &&
+  st kubernetes-simple-pod '[c["type"]+"="+c["status"] for c in d["conditions"]]' | grep -q "'Ready=True'" &&
   rm -r "$MNT/pods/kubernetes-simple-pod"
 }
 check "the seed's pod (examples/seed-pod.yaml): 2/2 Running, Ready, serving" t_seed_pod
@@ -318,8 +299,7 @@ t_init_example() {
 check "init containers run in order before the app (Init:0/2, Init:1/2, Running)" t_init_example
 
 t_oom() {
-  mkdir "$MNT/pods/oom" &&
-  cat >"$MNT/pods/oom/spec.yaml" <<'YAML'
+  pod oom <<'YAML'
 apiVersion: v1
 kind: Pod
 spec:
@@ -333,21 +313,21 @@ spec:
         memory: 32Mi
 YAML
   wait_for 30 phase_is oom Failed &&
-  [ "$(json_get "$MNT/pods/oom/status.json" 'd["containerStatuses"][0]["state"]["terminated"]["reason"]')" = OOMKilled ] &&
-  [ "$(json_get "$MNT/pods/oom/status.json" 'd["containerStatuses"][0]["state"]["terminated"]["exitCode"]')" = 137 ] &&
+  [ "$(c0 oom '["state"]["terminated"]["reason"]')" = OOMKilled ] &&
+  [ "$(c0 oom '["state"]["terminated"]["exitCode"]')" = 137 ] &&
   ! file_has "$MNT/pods/oom/logs" survived && rm -r "$MNT/pods/oom"
 }
 check "a container over its memory limit: Terminated OOMKilled, exit code 137" t_oom
 
 t_restart_podfs() {
   local cid_before restarts_before
-  cid_before=$(json_get "$MNT/pods/bycp/status.json" 'd["containerStatuses"][0]["containerID"]')
+  cid_before=$(cid bycp)
   restarts_before=$(restarts onfailure)
   podfs_kill9
   ! mountpoint -q "$MNT" || return 1
   podfs_start --backoff-scale 0.1 || return 1
   wait_for 10 phase_is bycp Running &&
-  [ "$(json_get "$MNT/pods/bycp/status.json" 'd["containerStatuses"][0]["containerID"]')" = "$cid_before" ] &&
+  [ "$(cid bycp)" = "$cid_before" ] &&
   [ "$(restarts onfailure)" = "$restarts_before" ] && phase_is onfailure Succeeded &&
   phase_is never Failed &&
   cmp "$T/bycp.yaml" "$MNT/pods/bycp/spec.yaml" &&
@@ -358,10 +338,8 @@ check "podfs killed with SIGKILL and started again: same pods, still running, sa
 
 t_rm_all() {
   for p in "$MNT"/pods/*/; do rm -r "$p" || return 1; done
-  [ -z "$(ls "$MNT/pods")" ] && [ -z "$(ls "$STATE/containers")" ] &&
-  [ -z "$(runc --root "$(run_root)" list -q 2>/dev/null)" ] &&
-  [ -z "$(ls "$(dirname "$(run_root)")/pods")" ] &&
-  ! grep -q "$(dirname "$(run_root)")" /proc/mounts
+  no_pods && [ -z "$(ls "$STATE/containers")" ] && [ -z "$(runc_ids)" ] &&
+  [ -z "$(ls "$(run_dir)/pods")" ] && ! grep -q "$(run_dir)" /proc/mounts
 }
 check "rm -r every pod: no containers left" t_rm_all
 

@@ -6,14 +6,9 @@
 # Back-off is scaled by 0.1 here (t0021 checks the real 10 s / 20 s).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_root
-images_import || { echo "image import failed"; echo "0 passed, 1 failed"; exit 1; }
-podfs_start --backoff-scale 0.1 || { echo "0 passed, 1 failed"; exit 1; }
+images_import || fail_all "image import failed"
+podfs_start --backoff-scale 0.1 || fail_all
 
-# pod NAME: create pods/NAME from the manifest on stdin
-pod() { mkdir "$MNT/pods/$1" && cat >"$MNT/pods/$1/spec.yaml"; }
-st() { json_get "$MNT/pods/$1/status.json" "$2"; }
-c0() { st "$1" "d[\"containerStatuses\"][0]$2"; }
-restarts() { c0 "$1" '["restartCount"]'; }
 ready() { c0 "$1" '["ready"]'; }
 cond() { st "$1" "[c for c in d[\"conditions\"] if c[\"type\"]==\"$2\"][0]$3"; }
 
@@ -34,7 +29,7 @@ spec:
       periodSeconds: 1
       failureThreshold: 1
 YAML
-  wait_for 30 bash -c "[ \$(python3 -c 'import json;print(json.load(open(\"$MNT/pods/live-exec/status.json\"))[\"containerStatuses\"][0][\"restartCount\"])') -ge 1 ]" &&
+  wait_for 30 st_cmp live-exec 'd["containerStatuses"][0]["restartCount"]' -ge 1 &&
   grep -q "Warning Unhealthy busybox: Liveness probe failed:" "$MNT/pods/live-exec/events" &&
   grep -q "Normal  Killing busybox: Container busybox failed liveness probe, will be restarted" "$MNT/pods/live-exec/events" &&
   [ "$(c0 live-exec '["lastState"]["terminated"]["message"]')" != "" ] &&
@@ -130,7 +125,7 @@ spec:
       periodSeconds: 1
       failureThreshold: 2
 YAML
-  wait_for 30 bash -c "[ \$(python3 -c 'import json;print(json.load(open(\"$MNT/pods/http404/status.json\"))[\"containerStatuses\"][0][\"restartCount\"])') -ge 1 ]" &&
+  wait_for 30 st_cmp http404 'd["containerStatuses"][0]["restartCount"]' -ge 1 &&
   grep -q "Liveness probe failed: HTTP probe failed with statuscode: 404" "$MNT/pods/http404/events"
 }
 check "httpGet liveness answered 404: 'HTTP probe failed with statuscode: 404', restarted" t_http_404_liveness
@@ -152,7 +147,7 @@ spec:
       periodSeconds: 2
       failureThreshold: 1
 YAML
-  wait_for 30 bash -c "[ \$(python3 -c 'import json;print(json.load(open(\"$MNT/pods/exec-timeout/status.json\"))[\"containerStatuses\"][0][\"restartCount\"])') -ge 1 ]" &&
+  wait_for 30 st_cmp exec-timeout 'd["containerStatuses"][0]["restartCount"]' -ge 1 &&
   grep -q "Liveness probe failed:.*timed out" "$MNT/pods/exec-timeout/events"
 }
 check "exec probe over timeoutSeconds is a failure ('timed out') and restarts (e2e sleep 10 / timeout 1)" t_exec_timeout
@@ -179,7 +174,7 @@ spec:
 YAML
   wait_for 20 phase_is startup Running &&
   [ "$(c0 startup '["started"]')" = False ] && [ "$(ready startup)" = False ] &&
-  wait_for 15 bash -c "[ \$(python3 -c 'import json;print(json.load(open(\"$MNT/pods/startup/status.json\"))[\"containerStatuses\"][0][\"started\"])') = True ]" &&
+  wait_for 15 st_cmp startup 'd["containerStatuses"][0]["started"]' = True &&
   sleep 2 && [ "$(restarts startup)" = 0 ] && [ "$(ready startup)" = True ] &&
   [ "$(c0 startup '["probes"]["liveness"]["result"]')" = Success ]
 }
@@ -219,7 +214,7 @@ spec:
           command: ["sh", "-c", "exit 1"]
 YAML
   wait_for 20 grep -q "Warning FailedPostStartHook busybox: PostStartHook failed" "$MNT/pods/poststart-fail/events" &&
-  wait_for 20 bash -c "[ \$(python3 -c 'import json;print(json.load(open(\"$MNT/pods/poststart-fail/status.json\"))[\"containerStatuses\"][0][\"restartCount\"])') -ge 1 ]"
+  wait_for 20 st_cmp poststart-fail 'd["containerStatuses"][0]["restartCount"]' -ge 1
 }
 check "postStart hook failing: FailedPostStartHook, container killed and restarted" t_poststart_fail
 
@@ -357,7 +352,7 @@ YAML
   [ "$(st deadline 'd["reason"]')" = DeadlineExceeded ] &&
   [ "$(st deadline 'd["message"]')" = "Pod was active on the node longer than the specified deadline" ] &&
   grep -q "Warning DeadlineExceeded" "$MNT/pods/deadline/events" &&
-  wait_for 10 bash -c "[ \$(python3 -c 'import json;print(json.load(open(\"$MNT/pods/deadline/status.json\"))[\"containerStatuses\"][0][\"state\"].get(\"terminated\",{}).get(\"exitCode\",-1))') -ge 128 ]"
+  wait_for 10 st_cmp deadline 'd["containerStatuses"][0]["state"].get("terminated",{}).get("exitCode",-1)' -ge 128
 }
 check "activeDeadlineSeconds: Failed, reason DeadlineExceeded, containers killed" t_deadline
 
@@ -454,7 +449,7 @@ spec:
     command: ["sh", "-c", "sleep 1; echo finished"]
 YAML
   wait_for 20 phase_is sidecar-job Succeeded &&
-  wait_for 10 bash -c "[ \"\$(python3 -c 'import json;print(list(json.load(open(\"$MNT/pods/sidecar-job/status.json\"))[\"initContainerStatuses\"][0][\"state\"]))')\" = \"['terminated']\" ]"
+  wait_for 10 st_cmp sidecar-job 'list(d["initContainerStatuses"][0]["state"])' = "['terminated']"
 }
 check "sidecars do not block completion and are stopped after the app" t_sidecar_completion
 

@@ -4,8 +4,8 @@
 # then after 10 s, then after 20 s; the waiting message names the back-off.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_root
-images_import || { echo "image import failed"; echo "0 passed, 1 failed"; exit 1; }
-podfs_start || { echo "0 passed, 1 failed"; exit 1; }
+images_import || fail_all "image import failed"
+podfs_start || fail_all
 
 mkdir -p "$T/starts"
 mkdir "$MNT/pods/crash"

@@ -12,7 +12,7 @@ need_root
 for t in skopeo /usr/bin/docker-registry python3 script; do
   command -v "$t" >/dev/null || skip_all "$t not installed (scripts/install-deps.sh)"
 done
-images_build || { echo "image build failed"; echo "0 passed, 1 failed"; exit 1; }
+images_build || fail_all "image build failed"
 
 REGSH=$TOP/scripts/registry.sh
 REG=$T/reg AREG=$T/areg HOSTILE=$T/hostile
@@ -26,7 +26,7 @@ stop_extra() {
 }
 trap 'stop_extra; cleanup' EXIT
 
-"$REGSH" start "$REG" >/dev/null || { echo "registry did not start"; echo "0 passed, 1 failed"; exit 1; }
+"$REGSH" start "$REG" >/dev/null || fail_all "registry did not start"
 URL=$("$REGSH" url "$REG")
 H=${URL#http://}
 PORT=${H#*:}
@@ -326,9 +326,6 @@ check "htpasswd registry: refused without credentials, pulled with STATE/auth.js
 # ---- pods ----------------------------------------------------------------------
 podfs_start --backoff-scale 0.1 --registry-mirror "docker.io=$URL" ||
   { echo "podfs did not start"; finish; }
-pod() { mkdir "$MNT/pods/$1" && cat >"$MNT/pods/$1/spec.yaml"; }
-st() { json_get "$MNT/pods/$1/status.json" "$2"; }
-c0() { st "$1" "d[\"containerStatuses\"][0]$2"; }
 events() { cat "$MNT/pods/$1/events"; }
 # waiting_is POD REASON MESSAGE-PREFIX
 waiting_is() {
@@ -529,11 +526,11 @@ spec:
     image: $H/test/moving
     command: ["sh", "-c", "sleep 2; exit 1"]
 YAML
-  wait_for 30 bash -c "[ \"\$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"containerStatuses\"][0][\"imageID\"])' '$MNT/pods/moving/status.json')\" = '$d1' ]" &&
+  wait_for 30 st_cmp moving 'd["containerStatuses"][0]["imageID"]' = "$d1" &&
   push "oci:$IMAGES/simple-container-app:latest" "docker://$H/test/moving:latest" &&
   d2=$($SK inspect --tls-verify=false --format '{{.Digest}}' "docker://$H/test/moving:latest") &&
   [ "$d1" != "$d2" ] &&
-  wait_for 40 bash -c "[ \"\$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"containerStatuses\"][0][\"imageID\"])' '$MNT/pods/moving/status.json')\" = '$d2' ]" &&
+  wait_for 40 st_cmp moving 'd["containerStatuses"][0]["imageID"]' = "$d2" &&
   [ "$(grep -c 'Successfully pulled image' "$MNT/pods/moving/events")" -ge 2 ] &&
   rm -r "$MNT/pods/moving"
 }

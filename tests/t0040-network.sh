@@ -10,7 +10,7 @@
 need_root
 [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] && [ -x /usr/lib/cni/loopback ] ||
   skip_all "CNI plugins not installed (scripts/install-deps.sh)"
-images_import || { echo "image import failed"; echo "0 passed, 1 failed"; exit 1; }
+images_import || fail_all "image import failed"
 
 CIDR=10.88.0.0/16
 LEASES=/run/podfs/cni/ipam/podfs-10.88.0.0-16
@@ -41,7 +41,7 @@ cleanup2() {
     for d in "$MNT2"/pods/*/; do [ -d "$d" ] && timeout 60 rmdir "$d" 2>/dev/null; done
     fusermount3 -u "$MNT2" 2>/dev/null || umount -l "$MNT2" 2>/dev/null
   fi
-  wait_for 10 bash -c "! kill -0 $PODFS2_PID 2>/dev/null" || kill -9 "$PODFS2_PID" 2>/dev/null
+  wait_for 10 pid_gone "$PODFS2_PID" || kill -9 "$PODFS2_PID" 2>/dev/null
   wait "$PODFS2_PID" 2>/dev/null
   PODFS2_PID=
   # its run dir (runc root, exit files), empty once its pods are gone
@@ -50,20 +50,16 @@ cleanup2() {
 }
 trap 'cleanup2; cleanup' EXIT
 
-podfs_start --backoff-scale 0.1 --cni-bin-dir "$WRAP" || { echo "0 passed, 1 failed"; exit 1; }
+podfs_start --backoff-scale 0.1 --cni-bin-dir "$WRAP" || fail_all
 
-pod() { mkdir "$1/pods/$2" && cat >"$1/pods/$2/spec.yaml"; }
-st() { json_get "$MNT/pods/$1/status.json" "$2"; }
-ip_of() { st "$1" 'd.get("podIP","")'; }
 in_range() { python3 -c "import ipaddress,sys; sys.exit(0 if ipaddress.ip_address(sys.argv[1]) in ipaddress.ip_network('$CIDR') else 1)" "$1"; }
-veths() { ip -o link show type veth | awk -F': ' '{print $2}' | sed 's/@.*//' | sort; }
 bridge_name() { ip -o -4 addr show | awk '$4 == "10.88.0.1/16" { print $2 }'; }
 
 VETHS_BEFORE=$(veths)
 IPFWD=$(cat /proc/sys/net/ipv4/ip_forward)
 
 t_ip_everywhere() {
-  pod "$MNT" web <<'YAML'
+  pod web <<'YAML'
 apiVersion: v1
 kind: Pod
 spec:
@@ -124,7 +120,7 @@ check "the host reaches the pod's httpd on podIP:8080" t_host_reaches_pod
 t_http_probe_from_node() {
   # ready through an httpGet probe the node sent to the pod IP: httpd logs
   # the client, the bridge's address (the node), not 127.0.0.1
-  wait_for 15 bash -c "[ \"\$(python3 -c 'import json;print(json.load(open(\"$MNT/pods/web/status.json\"))[\"containerStatuses\"][0][\"ready\"])')\" = True ]" &&
+  wait_for 15 st_cmp web 'd["containerStatuses"][0]["ready"]' = True &&
   grep -Eq "^(\[::ffff:)?10\.88\.0\.1\]?:[0-9]+: url:/ready-probe" "$MNT/pods/web/logs" &&
   ! grep -Eq "^(\[::ffff:)?127\.0\.0\.1\]?:[0-9]+: url:/ready-probe" "$MNT/pods/web/logs"
 }
@@ -133,7 +129,7 @@ check "httpGet readiness probe dials the pod IP from the node" t_http_probe_from
 t_http_hook_from_node() {
   # a postStart httpGet hook of one container reaches the other's httpd at
   # the pod IP, sent by the node (a failed try restarts it; it retries)
-  pod "$MNT" hooked <<'YAML'
+  pod hooked <<'YAML'
 apiVersion: v1
 kind: Pod
 spec:
@@ -155,7 +151,7 @@ YAML
 check "httpGet postStart hook dials the pod IP from the node" t_http_hook_from_node
 
 t_probe_failure_names_pod_ip() {
-  pod "$MNT" noport <<'YAML'
+  pod noport <<'YAML'
 apiVersion: v1
 kind: Pod
 spec:
@@ -175,7 +171,7 @@ YAML
 check "tcpSocket probe failure names podIP:port" t_probe_failure_names_pod_ip
 
 t_pods_reach_each_other() {
-  sed "s/@IP@/$IP_WEB/" <<'YAML' | pod "$MNT" client
+  sed "s/@IP@/$IP_WEB/" <<'YAML' | pod client
 apiVersion: v1
 kind: Pod
 spec:
@@ -195,7 +191,7 @@ YAML
 check "two pods reach each other by pod IP" t_pods_reach_each_other
 
 t_host_network() {
-  pod "$MNT" hostnet <<'YAML'
+  pod hostnet <<'YAML'
 apiVersion: v1
 kind: Pod
 spec:
@@ -224,7 +220,7 @@ YAML
 check "hostNetwork pod: the node's interfaces, podIP = hostIP, node's hosts + aliases" t_host_network
 
 t_delete_releases() {
-  pod "$MNT" tmp <<'YAML'
+  pod tmp <<'YAML'
 apiVersion: v1
 kind: Pod
 spec:
@@ -252,7 +248,7 @@ t_restart_keeps_ip() {
   podfs_start --backoff-scale 0.1 --cni-bin-dir "$WRAP" || return 1
   wait_for 10 phase_is web Running &&
   [ "$(ip_of web)" = "$ip" ] &&
-  [ "$(st web 'd["containerStatuses"][0]["restartCount"]')" = 0 ] &&
+  [ "$(restarts web)" = 0 ] &&
   curl -fsS -m 5 "http://$ip:8080/" >/dev/null &&
   [ -f "$LEASES/$ip" ] &&
   : >"$WRAP/calls" &&
@@ -267,7 +263,7 @@ t_del_after_failed_add() {
   touch "$WRAP/fail-add"
   local leases_before; leases_before=$(ls "$LEASES" 2>/dev/null | grep -c '^10\.')
   local veths_before; veths_before=$(veths | wc -l)
-  pod "$MNT" flaky <<'YAML'
+  pod flaky <<'YAML'
 apiVersion: v1
 kind: Pod
 spec:
@@ -287,7 +283,7 @@ YAML
   ! grep -rqs "$cid" "$LEASES" &&
   [ "$(veths | wc -l)" = "$veths_before" ] &&
   phase_is flaky Pending &&
-  [ "$(st flaky 'd["containerStatuses"][0]["state"]["waiting"]["reason"]')" = ContainerCreating ] &&
+  [ "$(c0 flaky '["state"]["waiting"]["reason"]')" = ContainerCreating ] &&
   rm "$WRAP/fail-add" &&
   # the next try (after the back-off) succeeds
   wait_for 30 phase_is flaky Running &&
@@ -309,8 +305,8 @@ spec:
     image: busybox
     command: ["sh", "-c", "httpd -p 8080 -h /etc; sleep 3600"]'
   for i in 1 2 3; do
-    echo "$spec" | pod "$MNT" "one-$i" || return 1
-    echo "$spec" | pod "$MNT2" "two-$i" || return 1
+    echo "$spec" | pod "one-$i" || return 1
+    mkdir "$MNT2/pods/two-$i" && echo "$spec" >"$MNT2/pods/two-$i/spec.yaml" || return 1
   done
   local ips=() p
   for i in 1 2 3; do

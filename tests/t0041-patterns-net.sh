@@ -8,13 +8,10 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_root
 [ -x /usr/lib/cni/bridge ] || skip_all "CNI plugins not installed (scripts/install-deps.sh)"
-images_import || { echo "image import failed"; echo "0 passed, 1 failed"; exit 1; }
-podfs_start || { echo "0 passed, 1 failed"; exit 1; }
+images_import || fail_all "image import failed"
+podfs_start || fail_all
 
-st() { json_get "$MNT/pods/$1/status.json" "$2"; }
-ip_of() { st "$1" 'd.get("podIP","")'; }
 ready() { [ "$(st "$1" "[c[\"ready\"] for c in d[\"containerStatuses\"] if c[\"name\"]==\"$2\"][0]")" = True ]; }
-veths() { ip -o link show type veth | awk -F': ' '{print $2}' | sed 's/@.*//' | sort; }
 VETHS_BEFORE=$(veths)
 
 t_ambassador() {

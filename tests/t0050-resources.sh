@@ -6,11 +6,9 @@
 # OOMKilled with a restart, and the pod cgroup gone after delete.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_root
-images_import || { echo "image import failed"; echo "0 passed, 1 failed"; exit 1; }
-podfs_start --backoff-scale 0.1 || { echo "0 passed, 1 failed"; exit 1; }
+images_import || fail_all "image import failed"
+podfs_start --backoff-scale 0.1 || fail_all
 
-pod() { mkdir "$MNT/pods/$1" && cat >"$MNT/pods/$1/spec.yaml"; }
-st() { json_get "$MNT/pods/$1/status.json" "$2"; }
 cid_of() { st "$1" "d[\"containerStatuses\"][${2:-0}][\"containerID\"].split(\"//\")[1]"; }
 
 # cgroup layout: v1 (one hierarchy per controller) or the v2 unified tree
@@ -159,16 +157,7 @@ YAML
 check "Guaranteed (limits only, init container larger): cgroups, pod limit from the init container, oom_score_adj -997 or floor" t_guaranteed
 
 t_besteffort() {
-  pod best <<'YAML'
-apiVersion: v1
-kind: Pod
-spec:
-  terminationGracePeriodSeconds: 2
-  containers:
-  - name: app
-    image: busybox
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"]
-YAML
+  sleeper_yaml | pod best
   wait_for 30 phase_is best Running || return 1
   [ "$(st best 'd["qosClass"]')" = BestEffort ] || return 1
   local pcg c
@@ -240,18 +229,7 @@ check "a pod (with an init container) asking more memory than the node has: Fail
 
 t_admission_counts_others() {
   local half=$(( NODE_CPU / 2 )) near=$(( NODE_CPU / 2 - 100 ))
-  pod half <<YAML
-apiVersion: v1
-kind: Pod
-spec:
-  terminationGracePeriodSeconds: 2
-  containers:
-  - name: app
-    image: busybox
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"]
-    resources:
-      requests: {cpu: ${half}m}
-YAML
+  { sleeper_yaml; echo "    resources: {requests: {cpu: ${half}m}}"; } | pod half
   wait_for 30 phase_is half Running || return 1
   # init containers count as their maximum, not on top of the app's
   # requests: $near + $near would not fit beside $half, max($near) does
@@ -289,18 +267,7 @@ YAML
   [ "$(st nofit 'd["message"]')" = "Pod was rejected: Node didn't have enough resource: cpu, requested: 200, used: $(( half + near )), capacity: $NODE_CPU" ] || return 1
   # a rejected pod does not count; a deleted one frees its share
   rm -r "$MNT/pods/half" "$MNT/pods/nofit" &&
-  pod fitsnow <<YAML
-apiVersion: v1
-kind: Pod
-spec:
-  terminationGracePeriodSeconds: 2
-  containers:
-  - name: app
-    image: busybox
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"]
-    resources:
-      requests: {cpu: 200m}
-YAML
+  { sleeper_yaml; echo '    resources: {requests: {cpu: 200m}}'; } | pod fitsnow
   wait_for 30 phase_is fitsnow Running &&
   rm -r "$MNT/pods/initfits" "$MNT/pods/fitsnow" "$MNT/pods/bigcpu" "$MNT/pods/bigmem"
 }
@@ -319,7 +286,7 @@ spec:
     resources:
       limits: {memory: 16Mi}
 YAML
-  wait_for 60 bash -c "[ \$(python3 -c 'import json;print(json.load(open(\"$MNT/pods/oom/status.json\"))[\"containerStatuses\"][0][\"restartCount\"])') -ge 1 ]" || { cat "$MNT/pods/oom/status"; return 1; }
+  wait_for 60 st_cmp oom 'd["containerStatuses"][0]["restartCount"]' -ge 1 || { cat "$MNT/pods/oom/status"; return 1; }
   local last='d["containerStatuses"][0]["lastState"]["terminated"]'
   pod_cg oom >/dev/null
   [ "$(st oom "$last[\"reason\"]")" = OOMKilled ] &&
@@ -364,7 +331,7 @@ t_nothing_left() {
     ls -d /sys/fs/cgroup/*/"$p" /sys/fs/cgroup/"$p" 2>/dev/null && { echo "left: $p"; return 1; }
   done
   echo "$n pod cgroups checked"
-  [ "$n" -ge 4 ] && [ -z "$(ls "$MNT/pods")" ]
+  [ "$n" -ge 4 ] && no_pods
 }
 check "no pods and none of their cgroups left" t_nothing_left
 

@@ -8,12 +8,10 @@
 # examples/sidecar.yaml.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_root
-images_import || { echo "image import failed"; echo "0 passed, 1 failed"; exit 1; }
+images_import || fail_all "image import failed"
 NODE=node-t51
-podfs_start --backoff-scale 0.1 --node-name "$NODE" || { echo "0 passed, 1 failed"; exit 1; }
+podfs_start --backoff-scale 0.1 --node-name "$NODE" || fail_all
 
-pod() { mkdir "$MNT/pods/$1" && cat >"$MNT/pods/$1/spec.yaml"; }
-st() { json_get "$MNT/pods/$1/status.json" "$2"; }
 envv() { sed -n "s/^$2=//p" "$MNT/pods/$1/${3:+containers/$3/}env"; }
 HP=$T/host
 mkdir -p "$HP"
@@ -97,7 +95,7 @@ YAML
   file_has "$l" "BAR=foo-bar" && file_has "$l" 'ESC=$(FOO)' &&
   file_has "$l" "NODE_NAME=$NODE" && file_has "$l" "TIER=web" &&
   file_has "$l" "SIDE_MEM_LIMIT=$NODE_MEM" &&
-  [ "$(st envpod 'd["containerStatuses"][0]["state"]["running"] != None')" = True ] || { cat "$l"; return 1; }
+  [ "$(c0 envpod '["state"]["running"] != None')" = True ] || { cat "$l"; return 1; }
   # the other container's env file has only its own
   [ -z "$(envv envpod FOO side)" ] && [ "$(envv envpod HOSTNAME side)" = envpod ] &&
   rm -r "$MNT/pods/envpod"
@@ -226,7 +224,7 @@ t_hostpath_directory_missing() {
   local msg="MountVolume.SetUp failed for volume \"hp\" : hostPath type check failed: $HP/later is not a directory"
   wait_for 20 grep -qF "Warning FailedMount $msg" "$MNT/pods/hpdir/events" || { cat "$MNT/pods/hpdir/events"; return 1; }
   phase_is hpdir Pending &&
-  [ "$(st hpdir 'd["containerStatuses"][0]["state"]["waiting"]["reason"]')" = ContainerCreating ] || return 1
+  [ "$(c0 hpdir '["state"]["waiting"]["reason"]')" = ContainerCreating ] || return 1
   # the kubelet retries: once the directory is there, the pod starts
   mkdir "$HP/later" &&
   wait_for 30 phase_is hpdir Running && rm -r "$MNT/pods/hpdir"
@@ -336,7 +334,7 @@ YAML
   file_has "$l" in-sub && [ "$(grep -c '^inside$' "$l")" = 3 ] || { cat "$l"; return 1; }
   # the binds runc mounted from are under the run dir until the pod goes
   local run
-  run=$(dirname "$(run_root)")
+  run=$(run_dir)
   [ "$(grep -c " $run/subpaths/" /proc/self/mounts)" = 4 ] &&
   rm -r "$MNT/pods/subp" &&
   ! grep -q " $run/subpaths/" /proc/self/mounts && [ -z "$(ls "$run/subpaths")" ]
@@ -362,7 +360,7 @@ spec:
     volumeMounts: [{name: hv, mountPath: /x, subPath: "$sub"}]
 YAML
     wait_for 20 bash -c "grep -q CreateContainerConfigError '$MNT/pods/esc$n/status'" || { cat "$MNT/pods/esc$n/status"; return 1; }
-    [ "$(st "esc$n" 'd["containerStatuses"][0]["state"]["waiting"]["message"]')" = \
+    [ "$(c0 "esc$n" '["state"]["waiting"]["message"]')" = \
       'failed to prepare subPath for volumeMount "hv" of container "app"' ] &&
     grep -q 'Warning Failed app: Error: .*failed to prepare subPath for volumeMount "hv" of container "app"' "$MNT/pods/esc$n/events" &&
     ! grep -q "Started app" "$MNT/pods/esc$n/events" &&
@@ -384,7 +382,7 @@ spec:
     volumeMounts: [{name: nope, mountPath: /x}]
 YAML
   local e
-  e=$(json_get "$MNT/pods/novol/status.json" 'd["lastApplyError"]') &&
+  e=$(st novol 'd["lastApplyError"]') &&
   grep -q 'spec.containers\[0\].volumeMounts\[0\].name: Not found: "nope"' <<<"$e" &&
   rmdir "$MNT/pods/novol"
 }
@@ -437,7 +435,7 @@ spec:
 YAML
   wait_for 30 phase_is keep Running && wait_for 10 file_has "$MNT/pods/keep/logs" ready || return 1
   local run
-  run=$(dirname "$(run_root)")
+  run=$(run_dir)
   podfs_kill9 && podfs_start --backoff-scale 0.1 --node-name "$NODE" &&
   wait_for 20 phase_is keep Running || return 1
   [ "$(cat "$run"/volumes/*/mem/f)" = kept ] &&
@@ -450,8 +448,8 @@ check "podfs killed and restarted: the pod's tmpfs keeps its files; delete remov
 
 t_nothing_left() {
   local run
-  run=$(dirname "$(run_root)")
-  [ -z "$(ls "$MNT/pods")" ] && ! grep -q " $STATE\| $run/volumes/\| $run/subpaths/" /proc/self/mounts &&
+  run=$(run_dir)
+  no_pods && ! grep -q " $STATE\| $run/volumes/\| $run/subpaths/" /proc/self/mounts &&
   [ -z "$(ls "$STATE/pods" 2>/dev/null)" ] && [ -z "$(find "$run/volumes" "$run/subpaths" -mindepth 1 2>/dev/null)" ]
 }
 check "no pods, no volume or subPath mounts, no pod state left" t_nothing_left

@@ -8,7 +8,7 @@
 # podfs restarts reconcile with the directory, the 20 s rescan.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_root
-images_import || { echo "image import failed"; echo "0 passed, 1 failed"; exit 1; }
+images_import || fail_all "image import failed"
 
 M=$T/manifests
 mkdir -p "$M"
@@ -20,33 +20,20 @@ start() { podfs_start --backoff-scale 0.1 --node-name "$NODE" --manifest-dir "$M
 static_cleanup() {
   if [ -n "$PODFS_PID" ] && kill -0 "$PODFS_PID" 2>/dev/null && mountpoint -q "$MNT"; then
     rm -f "$M"/* "$T"/m2/* 2>/dev/null
-    wait_for 60 bash -c "[ -z \"\$(ls '$MNT/pods')\" ]"
+    wait_for 60 no_pods
   fi
   cleanup
 }
 trap static_cleanup EXIT
 
-manifest() { # manifest NAME [WORD]: a sleeper printing WORD
-  cat <<YAML
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $1
-spec:
-  terminationGracePeriodSeconds: 2
-  containers:
-  - name: app
-    image: busybox
-    command: ["sh", "-c", "trap 'exit 0' TERM; echo hello ${2:-one}; while true; do sleep 0.2; done"]
-YAML
-}
-cid() { json_get "$MNT/pods/$1/status.json" 'd["containerStatuses"][0]["containerID"]' 2>/dev/null; }
+# manifest NAME [WORD]: a sleeper printing "hello WORD" (default one)
+manifest() { sleeper_yaml "$1" "hello ${2:-one}"; }
 uid_of() { cat "$STATE/pods/$1/state.json" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["uid"])'; }
 gone() { [ ! -e "$MNT/pods/$1" ]; }
 
 manifest web >"$M/web.yaml"
 manifest db >"$M/db.yaml"
-start || { echo "0 passed, 1 failed"; exit 1; }
+start || fail_all
 
 t_pickup_at_mount() {
   [ -d "$MNT/pods/web-$NODE" ] && [ -d "$MNT/pods/db-$NODE" ] &&
@@ -108,7 +95,7 @@ t_removal_deletes() {
   rm "$M/cache2.yaml"
   wait_for 20 gone "cache2-$NODE" &&
   [ ! -d "$STATE/pods/cache2-$NODE" ] && [ ! -d "$STATE/containers/$c" ] &&
-  ! runc --root "$(run_root)" list -q | grep -q "$c" &&
+  ! runc_ids | grep -q "$c" &&
   grep -q "static pod cache2-$NODE: its manifest $M/cache2.yaml is gone; deleting it" "$T/podfs.log"
 }
 check "a removed file deletes the pod (containers, state gone)" t_removal_deletes
@@ -220,7 +207,7 @@ t_name_conflict() {
 }
 check "a file whose NAME-NODENAME is a pod made in the tree waits until the name is free" t_name_conflict
 
-W_BEFORE=$(cid "web-$NODE"); D_BEFORE=$(cid "db-$NODE")
+W_BEFORE=$(cid "web-$NODE" 2>/dev/null); D_BEFORE=$(cid "db-$NODE" 2>/dev/null)
 # (podfs is killed and started here, between checks: a check runs in a
 # subshell, and PODFS_PID must stay the mount's process)
 podfs_kill9
@@ -259,9 +246,8 @@ check "the 20 s rescan finds what inotify cannot see (manifest dir symlink switc
 
 t_cleanup_by_files() {
   { [ ! -e "$MNT/pods/plain" ] || rm -r "$MNT/pods/plain"; } && rm -f "$M"/* &&
-  wait_for 60 bash -c "[ -z \"\$(ls '$MNT/pods')\" ]" &&
-  [ -z "$(ls "$STATE/containers")" ] && [ -z "$(runc --root "$(run_root)" list -q 2>/dev/null)" ] &&
-  ! grep -q "$(dirname "$(run_root)")" /proc/mounts
+  wait_for 60 no_pods &&
+  [ -z "$(ls "$STATE/containers")" ] && [ -z "$(runc_ids)" ] && ! grep -q "$(run_dir)" /proc/mounts
 }
 check "removing every file deletes every static pod: no containers or mounts left" t_cleanup_by_files
 
@@ -272,7 +258,7 @@ podfs_start --backoff-scale 0.1 --node-name "$NODE"
 t_no_manifest_dir() {
   wait_for 30 gone "orphan-$NODE" &&
   grep -q "static pod orphan-$NODE: podfs runs without --manifest-dir, so it has no source; deleting it" "$T/podfs.log" &&
-  [ -z "$(runc --root "$(run_root)" list -q 2>/dev/null)" ] && ! grep -q "staticPods:" "$MNT/node"
+  [ -z "$(runc_ids)" ] && ! grep -q "staticPods:" "$MNT/node"
 }
 check "started without --manifest-dir, podfs deletes the static pods of an earlier run" t_no_manifest_dir
 

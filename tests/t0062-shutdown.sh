@@ -7,18 +7,14 @@
 # them again.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_root
-images_import || { echo "image import failed"; echo "0 passed, 1 failed"; exit 1; }
-podfs_start --backoff-scale 0.1 || { echo "0 passed, 1 failed"; exit 1; }
+images_import || fail_all "image import failed"
+podfs_start --backoff-scale 0.1 || fail_all
 
 mkdir -p "$T/data"
-st() { json_get "$MNT/pods/$1/status.json" "$2"; }
-cid() { st "$1" 'd["containerStatuses"][0]["containerID"]'; }
-restarts() { st "$1" 'd["containerStatuses"][0]["restartCount"]'; }
-running() { runc --root "$(run_root)" list -f json | python3 -c 'import json,sys; print(sum(1 for c in (json.load(sys.stdin) or []) if c["status"] == "running"))'; }
-podfs_gone() { wait_for "${1:-10}" bash -c "! kill -0 $PODFS_PID 2>/dev/null"; }
+podfs_gone() { wait_for "${1:-10}" pid_gone "$PODFS_PID"; }
 
 t_setup() {
-  mkdir "$MNT/pods/web" && cat >"$MNT/pods/web/spec.yaml" <<YAML &&
+  pod web <<YAML &&
 apiVersion: v1
 kind: Pod
 spec:
@@ -39,7 +35,7 @@ spec:
         exec:
           command: ["sh", "-c", "echo prestop >>/d/web.prestop"]
 YAML
-  mkdir "$MNT/pods/job" && cat >"$MNT/pods/job/spec.yaml" <<'YAML' &&
+  pod job <<'YAML' &&
 apiVersion: v1
 kind: Pod
 spec:
@@ -60,20 +56,20 @@ restart() { podfs_start --backoff-scale 0.1 "$@" || { echo "podfs did not start"
 
 fusermount3 -u "$MNT"; podfs_gone; EXITED=$?
 t_fusermount_down() {
-  [ "$EXITED" = 0 ] && ! mountpoint -q "$MNT" && [ "$(running)" = 2 ] && [ ! -e "$T/data/web.term" ] &&
+  [ "$EXITED" = 0 ] && ! mountpoint -q "$MNT" && [ "$(runc_running)" = 2 ] && [ ! -e "$T/data/web.term" ] &&
   [ -n "$(pgrep -f "conmon.*$STATE")" ]
 }
 check "fusermount3 -u: podfs exits, the pods keep running" t_fusermount_down
 restart
 t_found() {
   wait_for 10 phase_is web Running && [ "$(cid web)" = "$W0" ] && [ "$(restarts web)" = 0 ] &&
-  phase_is job Succeeded && [ "$(running)" = 2 ]
+  phase_is job Succeeded && [ "$(runc_running)" = 2 ]
 }
 check "a new podfs finds them (same container, no restart)" t_found
 
 umount -l "$MNT"; podfs_gone; EXITED=$?
 t_umount_lazy() {
-  [ "$EXITED" = 0 ] && [ "$(running)" = 2 ] && [ ! -e "$T/data/web.term" ]
+  [ "$EXITED" = 0 ] && [ "$(runc_running)" = 2 ] && [ ! -e "$T/data/web.term" ]
 }
 check "umount -l: podfs exits, the pods keep running" t_umount_lazy
 restart
@@ -144,11 +140,10 @@ kill -TERM "$PODFS_PID"; podfs_gone 30; EXITED=$?
 t_stop_on_sigterm() {
   [ "$EXITED" = 0 ] || { echo "podfs did not exit"; return 1; }
   ! mountpoint -q "$MNT" &&
-  [ "$(running)" = 0 ] && [ -z "$(pgrep -f "conmon.*$STATE")" ] &&
+  [ "$(runc_running)" = 0 ] && [ -z "$(pgrep -f "conmon.*$STATE")" ] &&
   file_has "$T/data/web.prestop" prestop && file_has "$T/data/web.term" "got TERM" &&
   [ -f "$STATE/pods/web/spec.yaml" ] && [ -f "$STATE/pods/job/spec.yaml" ] &&
-  [ -z "$(ls "$(dirname "$(run_root)")/pods")" ] &&
-  ! grep -q "$(dirname "$(run_root)")" /proc/mounts
+  [ -z "$(ls "$(run_dir)/pods")" ] && ! grep -q "$(run_dir)" /proc/mounts
 }
 check "--stop-pods-on-exit and SIGTERM: preStop, TERM, every container and sandbox gone, specs kept" t_stop_on_sigterm
 
@@ -156,9 +151,9 @@ restart
 t_start_after_stop() {
   wait_for 30 bash -c "grep -q 'restartCount: 1' '$MNT/pods/web/status'" && wait_for 30 phase_is web Running &&
   [ "$(cid web)" != "$W0" ] && [ "$(restarts web)" = 1 ] &&
-  [ "$(st web 'd["containerStatuses"][0]["lastState"]["terminated"]["exitCode"]')" = 0 ] &&
+  [ "$(c0 web '["lastState"]["terminated"]["exitCode"]')" = 0 ] &&
   grep -q "Normal  Shutdown podfs is shutting down (--stop-pods-on-exit)" "$MNT/pods/web/events" &&
-  phase_is job Succeeded && [ "$(restarts job)" = 0 ] && [ "$(running)" = 2 ]
+  phase_is job Succeeded && [ "$(restarts job)" = 0 ] && [ "$(runc_running)" = 2 ]
 }
 check "the next podfs starts them again by restart policy (web restarted, finished job left alone)" t_start_after_stop
 
@@ -166,7 +161,7 @@ podfs_kill9
 restart --stop-pods-on-exit
 wait_for 10 phase_is web Running
 fusermount3 -u "$MNT"; podfs_gone 30; EXITED=$?
-t_stop_on_unmount() { [ "$EXITED" = 0 ] && [ "$(running)" = 0 ] && [ -z "$(pgrep -f "conmon.*$STATE")" ]; }
+t_stop_on_unmount() { [ "$EXITED" = 0 ] && [ "$(runc_running)" = 0 ] && [ -z "$(pgrep -f "conmon.*$STATE")" ]; }
 check "--stop-pods-on-exit and fusermount3 -u: the same" t_stop_on_unmount
 restart
 t_again() { wait_for 30 bash -c "[ \"\$(cat '$MNT/pods/web/phase')\" = Running ] && grep -q 'restartCount: 2' '$MNT/pods/web/status'"; }

@@ -9,28 +9,16 @@ need_root
 for t in vim nano strace python3; do
   command -v "$t" >/dev/null || skip_all "$t not installed (scripts/install-deps.sh)"
 done
-images_import || { echo "image import failed"; echo "0 passed, 1 failed"; exit 1; }
-podfs_start || { echo "0 passed, 1 failed"; exit 1; }
+images_import || fail_all "image import failed"
+podfs_start || fail_all
 
 P=$MNT/pods/ed
 # manifest VERSION: one container that says its version and waits
-manifest() {
-  cat <<YAML
-apiVersion: v1
-kind: Pod
-spec:
-  terminationGracePeriodSeconds: 2
-  containers:
-  - name: app
-    image: busybox
-    command: ["sh", "-c", "trap 'exit 0' TERM; echo version $1; while true; do sleep 0.2; done"]
-YAML
-}
+manifest() { sleeper_yaml "" "version $1"; }
 # running VERSION: the pod runs the manifest of VERSION (applied, replaced)
 running() {
   grep -q "echo version $1;" "$P/spec.yaml" && phase_is ed Running && file_has "$P/logs" "version $1"
 }
-cid() { json_get "$P/status.json" 'd["containerStatuses"][0]["containerID"]'; }
 # no editor leftovers and no stray entries in the pod directory
 clean_dir() {
   local extra
@@ -71,13 +59,13 @@ t_vim_backupcopy() {
 check "vim with backupcopy=yes (copy, write in place) applies the edit" t_vim_backupcopy
 
 t_vim_refused() {
-  local before; before=$(cid)
+  local before; before=$(cid ed)
   cp "$P/spec.yaml" "$T/good.yaml"
   if vim_sub 'image: busybox' 'imagee: busybox' >"$T/vim.out" 2>&1; then
     echo "vim succeeded"; return 1
   fi
   # the write failed at close (EINVAL) and vim put its backup back
-  cmp "$T/good.yaml" "$P/spec.yaml" && [ "$(cid)" = "$before" ] && phase_is ed Running &&
+  cmp "$T/good.yaml" "$P/spec.yaml" && [ "$(cid ed)" = "$before" ] && phase_is ed Running &&
   grep -q "Warning FailedApply.*imagee: unknown field; did you mean image?" "$P/events" &&
   clean_dir
 }
@@ -165,7 +153,7 @@ t_mv_outside() {
 check "mv from another file system and cp --remove-destination apply" t_mv_outside
 
 t_refused_rename() {
-  local before; before=$(cid)
+  local before; before=$(cid ed)
   cp "$P/spec.yaml" "$T/good.yaml"
   printf 'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: app\n    image: busybox\n    imagePullPolcy: Always\n' >"$P/bad.yaml" || return 1
   # rename(2) fails with EINVAL (mv words that "a subdirectory of itself")
@@ -177,29 +165,29 @@ except OSError as e:
 sys.exit(1)' "$P/bad.yaml" "$P/spec.yaml" || { echo "rename did not fail with EINVAL"; return 1; }
   if mv "$P/bad.yaml" "$P/spec.yaml" 2>/dev/null; then echo "mv succeeded"; return 1; fi
   cmp "$T/good.yaml" "$P/spec.yaml" && [ -f "$P/bad.yaml" ] &&
-  [ "$(cid)" = "$before" ] && phase_is ed Running &&
+  [ "$(cid ed)" = "$before" ] && phase_is ed Running &&
   grep -q "Warning FailedApply.*imagePullPolcy: unknown field" "$P/events" &&
   rm "$P/bad.yaml" && clean_dir
 }
 check "a refused rename fails with EINVAL and leaves the pod and the file" t_refused_rename
 
 t_rename_away() {
-  local before; before=$(cid)
+  local before; before=$(cid ed)
   local started; started=$(grep -c "Started" "$P/events")
   cp "$P/spec.yaml" "$T/cur.yaml"
   mv "$P/spec.yaml" "$P/spec.bak" &&
   ! ls "$P" | grep -qx spec.yaml && [ ! -e "$P/spec.yaml" ] && cmp "$T/cur.yaml" "$P/spec.bak" &&
-  phase_is ed Running && [ "$(cid)" = "$before" ] && [ -d "$P" ] &&
+  phase_is ed Running && [ "$(cid ed)" = "$before" ] && [ -d "$P" ] &&
   # the same manifest back: visible again, nothing restarted
   mv "$P/spec.bak" "$P/spec.yaml" && cmp "$T/cur.yaml" "$P/spec.yaml" &&
-  sleep 2 && [ "$(cid)" = "$before" ] && [ "$(grep -c "Started" "$P/events")" = "$started" ] &&
+  sleep 2 && [ "$(cid ed)" = "$before" ] && [ "$(grep -c "Started" "$P/events")" = "$started" ] &&
   clean_dir
 }
 check "renaming spec.yaml away hides it and keeps the pod; renaming it back changes nothing" t_rename_away
 
 t_rm_spec() {
-  local before; before=$(cid)
-  rm "$P/spec.yaml" && [ ! -e "$P/spec.yaml" ] && phase_is ed Running && [ "$(cid)" = "$before" ] &&
+  local before; before=$(cid ed)
+  rm "$P/spec.yaml" && [ ! -e "$P/spec.yaml" ] && phase_is ed Running && [ "$(cid ed)" = "$before" ] &&
   manifest v11 >"$P/spec.yaml" && wait_for 30 running v11
 }
 check "rm spec.yaml keeps the pod running; a new spec.yaml applies" t_rm_spec

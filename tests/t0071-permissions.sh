@@ -8,13 +8,13 @@
 need_root
 command -v setpriv >/dev/null && command -v useradd >/dev/null || skip_all "setpriv/useradd missing"
 [ -x /usr/bin/python3 ] || skip_all "/usr/bin/python3 missing"
-images_import || { echo "image import failed"; echo "0 passed, 1 failed"; exit 1; }
+images_import || fail_all "image import failed"
 
 # the second user, made for this test and removed after it
 U=podfs-t0071
 MADE_USER=
 if ! id "$U" >/dev/null 2>&1; then
-  useradd --system --no-create-home --shell /usr/sbin/nologin "$U" || { echo "useradd failed"; echo "0 passed, 1 failed"; exit 1; }
+  useradd --system --no-create-home --shell /usr/sbin/nologin "$U" || fail_all "useradd failed"
   MADE_USER=1
 fi
 trap 'cleanup; [ -n "$MADE_USER" ] && userdel "$U" 2>/dev/null' EXIT
@@ -78,21 +78,10 @@ chmod 644 "$T/ops.py"
 ops() { /usr/bin/python3 "$T/ops.py" "$@"; }
 user_ops() { as_user /usr/bin/python3 "$T/ops.py" "$@"; }
 
-sleeper() {
-  cat <<YAML
-apiVersion: v1
-kind: Pod
-spec:
-  terminationGracePeriodSeconds: 2
-  containers:
-  - name: app
-    image: busybox
-    command: ["sh", "-c", "trap 'exit 0' TERM; echo hello from $1; while true; do sleep 0.2; done"]
-YAML
-}
+sleeper() { sleeper_yaml "" "hello from $1"; } # sleeper NAME: prints "hello from NAME"
 
 # ---- without allow_other: the kernel keeps other users out -------------
-podfs_start || { echo "0 passed, 1 failed"; exit 1; }
+podfs_start || fail_all
 
 t_no_allow_other() {
   mkdir "$MNT/pods/mine" && sleeper mine >"$MNT/pods/mine/spec.yaml" || return 1
@@ -103,7 +92,7 @@ t_no_allow_other() {
 check "without -o allow_other another user can read nothing (EACCES); root can" t_no_allow_other
 
 podfs_stop
-podfs_start -o allow_other || { echo "0 passed, 1 failed"; exit 1; }
+podfs_start -o allow_other || fail_all
 P=$MNT/pods/web
 
 t_setup() {
@@ -127,7 +116,7 @@ check "another user reads every generated file, not a 0600 scratch file" t_user_
 
 t_user_writes() {
   cp "$P/spec.yaml" "$T/spec.before"
-  local cid; cid=$(json_get "$P/status.json" 'd["containerStatuses"][0]["containerID"]')
+  local id0; id0=$(cid web)
   user_ops "mkdir:$MNT/pods/theirs:EACCES" "write:$P/spec.yaml:EACCES" "append:$P/spec.yaml:EACCES" \
     "truncate:$P/spec.yaml:EACCES" "chmod:$P/spec.yaml:EACCES" "utime:$P/spec.yaml:EACCES" \
     "unlink:$P/spec.yaml:EACCES" "rename:$P/spec.yaml:$P/x:EACCES" \
@@ -142,7 +131,7 @@ t_user_writes() {
   # nothing changed
   [ ! -e "$MNT/pods/theirs" ] && [ ! -e "$MNT/pods/theirs2" ] && [ ! -e "$STATE/pods/theirs" ] &&
   cmp "$T/spec.before" "$P/spec.yaml" && [ -f "$P/notes.txt" ] && [ ! -e "$P/new.txt" ] &&
-  [ "$(json_get "$P/status.json" 'd["containerStatuses"][0]["containerID"]')" = "$cid" ] &&
+  [ "$(cid web)" = "$id0" ] &&
   phase_is web Running
 }
 check "another user: mkdir, write, truncate, chmod, rename, unlink, rmdir, create: EACCES, nothing changes" t_user_writes
@@ -219,7 +208,7 @@ check "volume name ../v refused" \
 
 # ---- with default_permissions too: the kernel checks modes first --------
 podfs_stop
-podfs_start -o allow_other,default_permissions || { echo "0 passed, 1 failed"; exit 1; }
+podfs_start -o allow_other,default_permissions || fail_all
 
 t_default_permissions() {
   mkdir "$MNT/pods/dp" && sleeper dp >"$MNT/pods/dp/spec.yaml" &&

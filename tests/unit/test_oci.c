@@ -18,19 +18,6 @@
 
 static char rootfs[64]; /* a temporary rootfs with etc/passwd and etc/group */
 
-static struct spec_pod *parse(const char *yaml)
-{
-	struct spec_pod *pod = NULL;
-	struct diag_list errs = {0};
-	if (spec_parse(yaml, strlen(yaml), &pod, &errs) < 0) {
-		char *s = diag_format_all(&errs, "test.yaml");
-		fprintf(stderr, "  spec_parse failed:\n%s", s);
-		free(s);
-	}
-	diag_list_free(&errs);
-	return pod;
-}
-
 /* A pod with one container whose body (indented 4 spaces, after name and
  * image) is BODY, and pod-level spec lines EXTRA (indented 2). */
 static struct spec_pod *pod1(const char *body, const char *extra)
@@ -52,7 +39,7 @@ static struct spec_pod *pod1(const char *body, const char *extra)
 			    "    image: busybox\n"
 			    "%s",
 			    extra ? extra : "", body ? body : "");
-	struct spec_pod *pod = parse(y);
+	struct spec_pod *pod = th_parse_pod(y);
 	free(y);
 	return pod;
 }
@@ -729,7 +716,7 @@ TEST(env_resource_other_container)
 			"  - name: side\n"
 			"    image: busybox\n"
 			"    resources: {limits: {memory: 100M}}\n";
-	struct spec_pod *pod = parse(y);
+	struct spec_pod *pod = th_parse_pod(y);
 	CHECK(pod != NULL);
 	if (!pod)
 		return;
@@ -742,7 +729,7 @@ TEST(env_resource_other_container)
 TEST(env_hostname_truncated)
 {
 	/* no metadata.name: the name comes from the facts (the directory) */
-	struct spec_pod *pod = parse("apiVersion: v1\nkind: Pod\n"
+	struct spec_pod *pod = th_parse_pod("apiVersion: v1\nkind: Pod\n"
 				     "spec:\n  containers:\n  - name: app\n    image: busybox\n");
 	CHECK(pod != NULL);
 	if (!pod)

@@ -36,27 +36,6 @@ extern char **environ;
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static struct spec_pod *parse(const char *yaml)
-{
-	struct spec_pod *pod = NULL;
-	struct diag_list errs = {0};
-	if (spec_parse(yaml, strlen(yaml), &pod, &errs) < 0) {
-		char *s = diag_format_all(&errs, "test.yaml");
-		fprintf(stderr, "  spec_parse failed:\n%s", s);
-		free(s);
-		th_cur_failed = 1;
-	}
-	diag_list_free(&errs);
-	return pod;
-}
-
 /* A pod with one container "app" with a port named "http" (HTTP_PORT) and
  * one named "tcp" (TCP_PORT), and the readiness probe PROBE (lines
  * indented 6 spaces, under readinessProbe). */
@@ -78,7 +57,7 @@ static struct spec_pod *probe_pod(int http_port, int tcp_port, const char *probe
 			    "    readinessProbe:\n"
 			    "%s",
 			    http_port, tcp_port, probe);
-	struct spec_pod *pod = parse(y);
+	struct spec_pod *pod = th_parse_pod(y);
 	free(y);
 	return pod;
 }
@@ -145,10 +124,10 @@ static void send_all(int fd, const void *buf, size_t len)
 static int read_full(int fd, void *buf, size_t n, int timeout_ms)
 {
 	char *p = buf;
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = util_now_ms() + timeout_ms;
 	while (n) {
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		int left = (int)(deadline - now_ms());
+		int left = (int)(deadline - util_now_ms());
 		if (left <= 0 || poll(&pf, 1, left) <= 0)
 			return -1;
 		ssize_t got = read(fd, p, n);
@@ -163,10 +142,10 @@ static int read_full(int fd, void *buf, size_t n, int timeout_ms)
 /* Wait until the peer closes FD (or TIMEOUT_MS pass), discarding input. */
 static void wait_close(int fd, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = util_now_ms() + timeout_ms;
 	for (;;) {
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		int left = (int)(deadline - now_ms());
+		int left = (int)(deadline - util_now_ms());
 		if (left <= 0 || poll(&pf, 1, left) <= 0)
 			return;
 		char buf[512];
@@ -412,9 +391,9 @@ TEST(http_timeout)
 {
 	char *msg;
 	struct spec_handler h = handler(SPEC_H_HTTP, srv.port, "/slow");
-	int64_t t0 = now_ms();
+	int64_t t0 = util_now_ms();
 	CHECK(run(&h, &local, 300, &msg) == PROBE_FAILURE);
-	int64_t took = now_ms() - t0;
+	int64_t took = util_now_ms() - t0;
 	CHECK(took >= 250 && took < 1500);
 	char *want = xasprintf("Get \"http://127.0.0.1:%d/slow\": context deadline exceeded "
 			       "(Client.Timeout exceeded while awaiting headers)",
@@ -709,9 +688,9 @@ TEST(tcp_timeout)
 	usleep(50000);
 	struct spec_handler h = handler(SPEC_H_TCP, port, NULL);
 	char *msg;
-	int64_t t0 = now_ms();
+	int64_t t0 = util_now_ms();
 	enum probe_result r = probe_run(&h, &local, 200, &msg, NULL);
-	int64_t took = now_ms() - t0;
+	int64_t took = util_now_ms() - t0;
 	if (r == PROBE_SUCCESS) {
 		printf("# skip: the kernel accepted a connection beyond the backlog\n");
 	} else {
@@ -751,15 +730,15 @@ TEST(sleep_handler)
 {
 	struct spec_handler h = {.kind = SPEC_H_SLEEP, .sleep_seconds = 5};
 	char *msg;
-	int64_t t0 = now_ms();
+	int64_t t0 = util_now_ms();
 	CHECK(probe_run(&h, NULL, 200, &msg, NULL) == PROBE_SUCCESS);
-	int64_t took = now_ms() - t0;
+	int64_t took = util_now_ms() - t0;
 	CHECK(msg == NULL);
 	CHECK(took >= 190 && took < 1000); /* bounded by the timeout */
 	h.sleep_seconds = 0;
-	t0 = now_ms();
+	t0 = util_now_ms();
 	CHECK(probe_run(&h, NULL, 200, &msg, NULL) == PROBE_SUCCESS);
-	CHECK(now_ms() - t0 < 100);
+	CHECK(util_now_ms() - t0 < 100);
 
 	struct spec_handler none = {.kind = SPEC_H_NONE};
 	CHECK(probe_run(&none, &local, 200, &msg, NULL) == PROBE_ERROR);
@@ -997,9 +976,9 @@ TEST(grpc_health)
 			 "server: 404 (Not Found)");
 	free(msg);
 
-	int64_t t0 = now_ms();
+	int64_t t0 = util_now_ms();
 	CHECK(grpc_check("slow", 300, &msg, &s) == PROBE_FAILURE);
-	CHECK(now_ms() - t0 < 1500);
+	CHECK(util_now_ms() - t0 < 1500);
 	CHECK_STREQ(msg, "timeout: health rpc did not complete within 300ms");
 	free(msg);
 }
@@ -1059,18 +1038,18 @@ TEST(exec_argv)
 
 TEST(exec_expansion)
 {
-	struct spec_pod *pod = parse("apiVersion: v1\n"
-				     "kind: Pod\n"
-				     "metadata: {name: web}\n"
-				     "spec:\n"
-				     "  containers:\n"
-				     "  - name: app\n"
-				     "    image: busybox\n"
-				     "    env:\n"
-				     "    - {name: A, value: \"1\"}\n"
-				     "    - name: B\n"
-				     "      valueFrom:\n"
-				     "        fieldRef: {fieldPath: spec.nodeName}\n");
+	struct spec_pod *pod = th_parse_pod("apiVersion: v1\n"
+					    "kind: Pod\n"
+					    "metadata: {name: web}\n"
+					    "spec:\n"
+					    "  containers:\n"
+					    "  - name: app\n"
+					    "    image: busybox\n"
+					    "    env:\n"
+					    "    - {name: A, value: \"1\"}\n"
+					    "    - name: B\n"
+					    "      valueFrom:\n"
+					    "        fieldRef: {fieldPath: spec.nodeName}\n");
 	CHECK(pod != NULL);
 	if (!pod)
 		return;
@@ -1256,22 +1235,23 @@ TEST(exec_in_container)
 	h.exec_command.n = 4;
 
 	/* $(VAR) is expanded in a probe's command, not in a hook's */
-	struct spec_pod *pod = parse("apiVersion: v1\n"
-				     "kind: Pod\n"
-				     "metadata: {name: web}\n"
-				     "spec:\n"
-				     "  containers:\n"
-				     "  - name: app\n"
-				     "    image: busybox\n"
-				     "    env:\n"
-				     "    - {name: GREETING, value: hello}\n"
-				     "    readinessProbe:\n"
-				     "      exec:\n"
-				     "        command: [/bin/busybox, echo, $(GREETING)]\n"
-				     "    lifecycle:\n"
-				     "      postStart:\n"
-				     "        exec:\n"
-				     "          command: [/bin/busybox, echo, $(GREETING)]\n");
+	struct spec_pod *pod =
+	    th_parse_pod("apiVersion: v1\n"
+			 "kind: Pod\n"
+			 "metadata: {name: web}\n"
+			 "spec:\n"
+			 "  containers:\n"
+			 "  - name: app\n"
+			 "    image: busybox\n"
+			 "    env:\n"
+			 "    - {name: GREETING, value: hello}\n"
+			 "    readinessProbe:\n"
+			 "      exec:\n"
+			 "        command: [/bin/busybox, echo, $(GREETING)]\n"
+			 "    lifecycle:\n"
+			 "      postStart:\n"
+			 "        exec:\n"
+			 "          command: [/bin/busybox, echo, $(GREETING)]\n");
 	CHECK(pod != NULL);
 	if (pod) {
 		const struct spec_container *sc = &pod->containers[0];
@@ -1309,9 +1289,9 @@ TEST(exec_in_container)
 	char *bg_cmd[] = {"/bin/busybox", "sh", "-c", "sleep 7 >/dev/null 2>&1 & echo started",
 			  NULL};
 	h.exec_command.v = bg_cmd;
-	int64_t t0 = now_ms();
+	int64_t t0 = util_now_ms();
 	CHECK(probe_run(&h, &t, 5000, &msg, &out) == PROBE_SUCCESS);
-	CHECK(now_ms() - t0 < 2000);
+	CHECK(util_now_ms() - t0 < 2000);
 	CHECK_STREQ(out, "started\n");
 	free(out);
 
@@ -1322,9 +1302,9 @@ TEST(exec_in_container)
 	char *slow_cmd[] = {"/bin/busybox", "sleep", secs, NULL};
 	h.exec_command.v = slow_cmd;
 	h.exec_command.n = 3;
-	t0 = now_ms();
+	t0 = util_now_ms();
 	CHECK(probe_run(&h, &t, 300, &msg, &out) == PROBE_FAILURE);
-	int64_t took = now_ms() - t0;
+	int64_t took = util_now_ms() - t0;
 	CHECK(took >= 290 && took < 2500);
 	want = xasprintf("command \"/bin/busybox sleep %s\" timed out", secs);
 	CHECK_STREQ(msg, want);

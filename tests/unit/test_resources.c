@@ -11,19 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static struct spec_pod *parse(const char *yaml)
-{
-	struct spec_pod *pod = NULL;
-	struct diag_list errs = {0};
-	if (spec_parse(yaml, strlen(yaml), &pod, &errs) < 0) {
-		char *s = diag_format_all(&errs, "test.yaml");
-		fprintf(stderr, "  spec_parse failed:\n%s", s);
-		free(s);
-	}
-	diag_list_free(&errs);
-	return pod;
-}
-
 /* A pod from containers given as YAML list items (indented 2) under
  * "containers:" and, if INIT, "initContainers:". */
 static struct spec_pod *podc(const char *init, const char *containers)
@@ -31,7 +18,7 @@ static struct spec_pod *podc(const char *init, const char *containers)
 	char *y = xasprintf("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n%s%s"
 			    "  containers:\n%s",
 			    init ? "  initContainers:\n" : "", init ? init : "", containers);
-	struct spec_pod *pod = parse(y);
+	struct spec_pod *pod = th_parse_pod(y);
 	free(y);
 	return pod;
 }
@@ -276,20 +263,20 @@ out:
 TEST(memory_volume_size)
 {
 	struct spec_pod *pod =
-	    parse("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
-		  "  volumes:\n"
-		  "  - {name: a, emptyDir: {medium: Memory}}\n"
-		  "  - {name: b, emptyDir: {medium: Memory, sizeLimit: 8Mi}}\n"
-		  "  - {name: c, emptyDir: {medium: Memory, sizeLimit: 1Gi}}\n"
-		  "  containers:\n"
-		  "  - {name: x, image: busybox, resources: {limits: {memory: 64Mi}}}\n");
+	    th_parse_pod("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+			 "  volumes:\n"
+			 "  - {name: a, emptyDir: {medium: Memory}}\n"
+			 "  - {name: b, emptyDir: {medium: Memory, sizeLimit: 8Mi}}\n"
+			 "  - {name: c, emptyDir: {medium: Memory, sizeLimit: 1Gi}}\n"
+			 "  containers:\n"
+			 "  - {name: x, image: busybox, resources: {limits: {memory: 64Mi}}}\n");
 	struct spec_pod *nolimit =
-	    parse("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
-		  "  volumes:\n"
-		  "  - {name: a, emptyDir: {medium: Memory}}\n"
-		  "  - {name: b, emptyDir: {medium: Memory, sizeLimit: 1Ei}}\n"
-		  "  containers:\n"
-		  "  - {name: x, image: busybox}\n");
+	    th_parse_pod("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+			 "  volumes:\n"
+			 "  - {name: a, emptyDir: {medium: Memory}}\n"
+			 "  - {name: b, emptyDir: {medium: Memory, sizeLimit: 1Ei}}\n"
+			 "  containers:\n"
+			 "  - {name: x, image: busybox}\n");
 	CHECK(pod && nolimit);
 	if (pod && nolimit) {
 		CHECK(res_memory_volume_size(pod, &pod->volumes[0], 1LL << 33) == 64 << 20);

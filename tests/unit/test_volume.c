@@ -52,19 +52,6 @@ static bool exists(const char *rel)
 	return r;
 }
 
-static struct spec_pod *parse(const char *yaml)
-{
-	struct spec_pod *pod = NULL;
-	struct diag_list errs = {0};
-	if (spec_parse(yaml, strlen(yaml), &pod, &errs) < 0) {
-		char *s = diag_format_all(&errs, "test.yaml");
-		fprintf(stderr, "  spec_parse failed:\n%s", s);
-		free(s);
-	}
-	diag_list_free(&errs);
-	return pod;
-}
-
 /* Open SUB beneath tmp/vol; 0 if it is the same file as tmp/vol/WANT
  * (WANT NULL: any), else the error. */
 static int beneath(const char *sub, bool create, const char *want)
@@ -192,7 +179,7 @@ static struct spec_pod *hostpath_pod(const char *path, const char *type)
 			    "  containers:\n"
 			    "  - {name: c, image: busybox}\n",
 			    path, type ? ", type: " : "", type ? type : "", type ? "" : "");
-	struct spec_pod *pod = parse(y);
+	struct spec_pod *pod = th_parse_pod(y);
 	free(y);
 	return pod;
 }
@@ -303,13 +290,14 @@ TEST(hostpath_types)
 
 TEST(emptydir_paths_setup_teardown)
 {
-	struct spec_pod *pod = parse("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
-				     "  volumes:\n"
-				     "  - {name: cache, emptyDir: {}}\n"
-				     "  - {name: host, hostPath: {path: /srv/data}}\n"
-				     "  - {name: mem, emptyDir: {medium: Memory}}\n"
-				     "  containers:\n"
-				     "  - {name: c, image: busybox}\n");
+	struct spec_pod *pod =
+	    th_parse_pod("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+			 "  volumes:\n"
+			 "  - {name: cache, emptyDir: {}}\n"
+			 "  - {name: host, hostPath: {path: /srv/data}}\n"
+			 "  - {name: mem, emptyDir: {medium: Memory}}\n"
+			 "  containers:\n"
+			 "  - {name: c, image: busybox}\n");
 	CHECK(pod != NULL);
 	if (!pod)
 		return;
@@ -327,11 +315,12 @@ TEST(emptydir_paths_setup_teardown)
 	vol_paths_free(paths);
 
 	/* the disk volume only (a Memory volume needs a mount) */
-	struct spec_pod *disk_only = parse("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
-					   "  volumes:\n"
-					   "  - {name: cache, emptyDir: {}}\n"
-					   "  containers:\n"
-					   "  - {name: c, image: busybox}\n");
+	struct spec_pod *disk_only =
+	    th_parse_pod("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+			 "  volumes:\n"
+			 "  - {name: cache, emptyDir: {}}\n"
+			 "  containers:\n"
+			 "  - {name: c, image: busybox}\n");
 	CHECK(disk_only != NULL);
 	if (disk_only) {
 		struct vol_pod dv = vp;

@@ -3,11 +3,16 @@
  * TEST(name) { CHECK(cond); CHECK_STREQ(a, b); }   then in main():
  *   RUN(name); ... return th_report();
  * Prints "ok N - name" / "not ok N - name" per test and a final
- * "N passed, N failed" line; exit status is 1 if anything failed. */
+ * "N passed, N failed" line; exit status is 1 if anything failed.
+ * th_parse_pod(yaml) parses a manifest for the tests that need a pod. */
 #ifndef PODFS_TESTHELP_H
 #define PODFS_TESTHELP_H
 
+#include "backend/diag.h"
+#include "backend/spec.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int th_passed, th_failed, th_n, th_cur_failed;
@@ -59,6 +64,21 @@ static inline void th_run(const char *name, void (*fn)(void))
 		printf("ok %d - %s\n", th_n, name);
 	}
 	fflush(stdout);
+}
+
+/* The pod of manifest YAML, or NULL (the errors printed, the test failed). */
+static inline struct spec_pod *th_parse_pod(const char *yaml)
+{
+	struct spec_pod *pod = NULL;
+	struct diag_list errs = {0};
+	if (spec_parse(yaml, strlen(yaml), &pod, &errs) < 0) {
+		char *s = diag_format_all(&errs, "test.yaml");
+		fprintf(stderr, "  spec_parse failed:\n%s", s);
+		free(s);
+		th_cur_failed = 1;
+	}
+	diag_list_free(&errs);
+	return pod;
 }
 
 static inline int th_report(void)
