@@ -1,14 +1,33 @@
 #!/usr/bin/env bash
 # t0060-restart: podfs killed with SIGKILL while 20 pods live (running,
-# crash-looping, failing probes, one being deleted, two whose containers
-# exit while podfs is down) and started again on the same state dir (issue
-# 7): the same pods, phases, restart counts and logs (nothing lost, nothing
-# doubled), probe state resumes, exits while down are recorded and acted
-# on by policy, no container runs twice, the deletion finishes, and after
-# deleting everything no process, cgroup or mount is left.
+# crash-looping, failing probes, one being deleted, one pulling its image,
+# two whose containers exit while podfs is down), and while a `podfs image
+# pull` runs in another process, then started again on the same state dir
+# (issue 7): the same pods, phases, restart counts and logs (nothing lost,
+# nothing doubled), probe state resumes, exits while down are recorded and
+# acted on by policy, no container runs twice, the deletion finishes, the
+# interrupted pull starts again and leaves one complete copy and no
+# temporary files, the other process's pull goes on, and after deleting
+# everything no process, cgroup or mount is left.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_root
 images_import || { echo "image import failed"; echo "0 passed, 1 failed"; exit 1; }
+LAYERS0=$(ls "$STATE/images/layers" | wc -l)
+
+# tests/hostile-registry.py serves gated/pod and gated/cli a quarter at
+# full speed, then a trickle until $GATE exists: pulls stay in flight, with
+# progress, for as long as the test needs
+GATE=$T/gate HPID= CLI_PID=
+stop_extra() {
+  [ -n "$CLI_PID" ] && kill "$CLI_PID" 2>/dev/null && wait "$CLI_PID" 2>/dev/null
+  [ -n "$HPID" ] && kill "$HPID" 2>/dev/null && wait "$HPID" 2>/dev/null
+  CLI_PID= HPID=
+}
+trap 'stop_extra; cleanup' EXIT
+python3 "$TOP/tests/hostile-registry.py" "$T/hport" "$T/hlog" "$GATE" 2>>"$T/hostile.err" &
+HPID=$!
+wait_for 60 test -s "$T/hport" || { echo "hostile registry did not start"; echo "0 passed, 1 failed"; exit 1; }
+HH=127.0.0.1:$(cat "$T/hport")
 podfs_start --backoff-scale 0.1 || { echo "0 passed, 1 failed"; exit 1; }
 
 pod() { mkdir "$MNT/pods/$1" && cat >"$MNT/pods/$1/spec.yaml"; }
@@ -36,7 +55,7 @@ counts_ok() {
 }
 lines() { grep -c '^n [0-9]*$' "$1"; }
 
-RUNS="run-01 run-02 run-03 run-04 run-05 run-06 run-07 run-08 run-09 run-10 run-11"
+RUNS="run-01 run-02 run-03 run-04 run-05 run-06 run-07 run-08 run-09 run-10"
 t_create_20() {
   for p in $RUNS; do counter "$p" || return 1; done
   for p in crash-1 crash-2 crash-3; do
@@ -149,7 +168,17 @@ spec:
     lifecycle:
       preStop:
         exec:
-          command: ["sh", "-c", "touch /d/prestop; sleep 6"]
+          command: ["sh", "-c", "touch /d/prestop; sleep 10"]
+YAML
+  pod pulling <<YAML || return 1
+apiVersion: v1
+kind: Pod
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: app
+    image: $HH/gated/pod
+    command: ["/bin/sh", "-c", "trap 'exit 0' TERM; echo pulled and running; while true; do sleep 0.2; done", "t60-pulling"]
 YAML
   [ "$(ls "$MNT/pods" | wc -l)" = 20 ] || return 1
   for p in $RUNS ready-fail live-fail exit-down never-down with-init deleting; do
@@ -159,12 +188,31 @@ YAML
   wait_for 20 bash -c "[ \$(python3 -c 'import json;print(json.load(open(\"$MNT/pods/ready-fail/status.json\"))[\"containerStatuses\"][0][\"probes\"][\"readiness\"][\"consecutiveFailures\"])') -ge 3 ]" &&
   wait_for 30 bash -c "[ \$(python3 -c 'import json;print(json.load(open(\"$MNT/pods/live-fail/status.json\"))[\"containerStatuses\"][0][\"restartCount\"])') -ge 1 ]"
 }
-check "20 pods: 11 running, 3 in CrashLoopBackOff, failing liveness and readiness, init, ..." t_create_20
+check "20 pods: 10 running, 3 in CrashLoopBackOff, failing liveness and readiness, init, pulling, ..." t_create_20
+
+pull_msg() { json_get "$MNT/pods/pulling/status.json" 'd["containerStatuses"][0]["state"]["waiting"]["message"]'; }
+# bytes done of the total, and a percentage above 0
+pull_progress() { pull_msg | grep -Eq "^Pulling image \"$HH/gated/pod\": [0-9.]+ [kM]?B of [0-9.]+ MB \([1-9][0-9]*%\)\$"; }
+pod_blob_gets() { grep -c "^GET /v2/gated/pod/blobs/" "$T/hlog"; }
+# the pod's layer (its 8 MiB file "pod") and the CLI's two, complete, in the store
+pod_layers() { ls "$STATE"/images/layers/*/pod 2>/dev/null | wc -l; }
+cli_layers() { ls "$STATE"/images/layers/*/cli[12] 2>/dev/null | wc -l; }
+t_pull_in_flight() {
+  wait_for 30 pull_progress || { pull_msg; return 1; }
+  [ "$(json_get "$MNT/pods/pulling/status.json" 'd["containerStatuses"][0]["state"]["waiting"]["reason"]')" = ContainerCreating ] &&
+  phase_is pulling Pending && [ "$(pod_layers)" = 0 ] && [ ! -e "$GATE" ]
+}
+check "a pod's image pull in flight, its progress in the waiting message" t_pull_in_flight
+
+# a big pull by the CLI, in a process of its own (started here, not in a
+# check's subshell, so that this shell can wait for it)
+"$PODFS" --state-dir "$STATE" image pull "$HH/gated/cli" >"$T/cli.out" 2>&1 &
+CLI_PID=$!
 
 # --- the snapshot before the kill -------------------------------------------
 declare -A PHASE CID RC LINES
 UIDS=
-ALL="$RUNS crash-1 crash-2 crash-3 live-fail ready-fail exit-down never-down with-init deleting"
+ALL="$RUNS crash-1 crash-2 crash-3 live-fail ready-fail exit-down never-down with-init deleting pulling"
 snapshot() {
   # (by name: a readdir of pods/ would wait for the rmdir in progress,
   # which holds the directory's lock in the kernel)
@@ -178,6 +226,10 @@ snapshot() {
 }
 
 t_kill_during_work() {
+  # both pulls under way (first, so that the CLI's burst is over before the
+  # deletion's clock runs): the CLI has asked for its config and two layers
+  wait_for 30 bash -c "[ \$(grep -c '^GET /v2/gated/cli/blobs/' '$T/hlog') -ge 3 ]" &&
+  kill -0 "$CLI_PID" && pull_progress || { echo "pulls not in flight"; cat "$T/cli.out"; return 1; }
   snapshot
   # a deletion under way: rmdir blocks in the preStop hook (and, holding
   # the kernel's locks on pods/ and pods/deleting, so does a readdir of
@@ -191,14 +243,19 @@ t_kill_during_work() {
   echo "$READY_FAILS" >"$T/ready-fails"
   for p in $RUNS; do cp "$MNT/pods/$p/logs" "$T/before-$p.log"; done
   declare -p PHASE CID RC UIDS >"$T/snapshot"
+  pod_blob_gets >"$T/pod-gets"
   podfs_kill9
   ! mountpoint -q "$MNT" &&
+  # nothing of the interrupted pull looks complete
+  [ "$(pod_layers)" = 0 ] && ! grep -q gated/pod "$STATE/images/refs.json" 2>/dev/null &&
   # while podfs is down: two containers exit, the others keep running
   touch "$T/data-exit/exit" "$T/data-never/exit" && sleep 2 &&
   [ ! -e "$T/data-exit/exit" ] && pgrep -f "t60-run-01" >/dev/null
 }
-check "kill -9 podfs during a deletion; containers exit while it is down" t_kill_during_work
+check "kill -9 podfs during a deletion, an image pull and a CLI pull; containers exit while it is down" t_kill_during_work
 [ -f "$T/snapshot" ] && . "$T/snapshot"
+# (if that check failed before its kill: never two podfs on one state dir)
+podfs_kill9
 DOWN_AT=$(date +%s)
 
 # a container podfs started but never recorded (as if killed between runc
@@ -236,6 +293,51 @@ t_restart() {
   [ "$(ls "$MNT/pods" | grep -vc '^deleting$')" = 19 ]
 }
 check "started again on the same state dir: every pod is there" t_restart
+
+t_pull_again() {
+  # a new pull (the registry is asked again), with progress again, while
+  # the CLI's pull in the other process goes on
+  wait_for 30 bash -c "[ \$(grep -c '^GET /v2/gated/pod/blobs/' '$T/hlog') -gt $(cat "$T/pod-gets") ]" ||
+    { echo "no new request for gated/pod"; return 1; }
+  wait_for 30 pull_progress || { pull_msg; return 1; }
+  phase_is pulling Pending && kill -0 "$CLI_PID" && [ "$(pod_layers)" = 0 ] &&
+  # (from here on both can finish)
+  touch "$GATE" &&
+  wait_for 60 phase_is pulling Running &&
+  wait_for 10 file_has "$MNT/pods/pulling/logs" "pulled and running" &&
+  file_has "$MNT/pods/pulling/events" "Successfully pulled image \"$HH/gated/pod\"" &&
+  [ "$(restarts pulling)" = 0 ]
+}
+check "the pull interrupted by the kill starts again, finishes, and the pod runs" t_pull_again
+
+# the CLI's exit status (it had to go on by itself; the gate is open now
+# even if a check above failed before opening it)
+touch "$GATE"
+CLI_RC=0
+if [ -n "$CLI_PID" ]; then
+  wait_for 60 bash -c "! kill -0 $CLI_PID 2>/dev/null" || kill "$CLI_PID"
+  wait "$CLI_PID"; CLI_RC=$?; CLI_PID=
+fi
+t_cli_pull() {
+  cat "$T/cli.out"
+  [ "$CLI_RC" = 0 ] && grep -q "gated/cli" "$STATE/images/refs.json" && [ "$(cli_layers)" = 2 ]
+}
+check "a CLI pull in another process goes on through the kill and finishes" t_cli_pull
+
+t_one_copy() {
+  # each image once, each layer once and complete (its whole file there),
+  # no temporary dir of the interrupted pull left
+  [ -z "$(ls -A "$STATE/images/tmp")" ] || { echo "left in images/tmp:"; ls -la "$STATE/images/tmp"; return 1; }
+  [ "$(pod_layers)" = 1 ] && [ "$(stat -c %s "$STATE"/images/layers/*/pod)" = 8388608 ] &&
+  [ "$(cat "$STATE"/images/layers/*/cli[12] | wc -c)" = $((2 * 8388608)) ] &&
+  [ "$(ls "$STATE/images/layers" | wc -l)" = $((LAYERS0 + 3)) ] || { ls -la "$STATE/images/layers"; return 1; }
+  "$PODFS" --state-dir "$STATE" image ls >"$T/ls" &&
+  [ "$(grep -c "gated/pod" "$T/ls")" = 1 ] && [ "$(grep -c "gated/cli" "$T/ls")" = 1 ] || { cat "$T/ls"; return 1; }
+  # a later pull of either works (and changes nothing)
+  "$PODFS" --state-dir "$STATE" image pull "$HH/gated/cli" && "$PODFS" --state-dir "$STATE" image pull "$HH/gated/pod" &&
+  [ "$(ls "$STATE/images/layers" | wc -l)" = $((LAYERS0 + 3)) ] && [ -z "$(ls -A "$STATE/images/tmp")" ]
+}
+check "the image store holds one complete copy of each, no temporary files; later pulls work" t_one_copy
 
 t_orphan_removed() {
   ! runc --root "$(run_root)" list -q | grep -q "$ORPHAN" && [ ! -e "$STATE/containers/$ORPHAN" ] &&
@@ -344,8 +446,9 @@ PY
 check "no container started twice (one process per counter, runc list = what podfs shows)" t_no_double_start
 
 t_delete_all_clean() {
-  for p in "$MNT"/pods/*/; do timeout 60 rmdir "$p" || return 1; done
-  [ -z "$(ls "$MNT/pods")" ] && [ -z "$(ls "$STATE/containers")" ] || return 1
+  for p in "$MNT"/pods/*/; do timeout 60 rmdir "$p" || { echo "rmdir $p failed"; return 1; }; done
+  [ -z "$(ls "$MNT/pods")" ] && [ -z "$(ls "$STATE/containers")" ] ||
+    { echo "left: pods: $(ls "$MNT/pods"); containers: $(ls "$STATE/containers")"; return 1; }
   local root run; root=$(run_root); run=$(dirname "$root")
   [ -z "$(runc --root "$root" list -q 2>/dev/null)" ] || { echo "runc containers left"; return 1; }
   [ -z "$(pgrep -f "conmon.*$STATE")" ] || { echo "conmon left"; return 1; }
@@ -358,7 +461,7 @@ t_delete_all_clean() {
       echo "cgroups left for pod $u: $(ls -d /sys/fs/cgroup/*/podfs/"$u")"; return 1
     fi
   done
-  [ -n "$UIDS" ]
+  [ -n "$UIDS" ] || { echo "no pod uids recorded"; return 1; }
 }
 check "after deleting every pod: no conmon, runc, container process, cgroup, mount or pin left" t_delete_all_clean
 
