@@ -256,6 +256,21 @@ check "kill -9 podfs during a deletion, an image pull and a CLI pull; containers
 [ -f "$T/snapshot" ] && . "$T/snapshot"
 # (if that check failed before its kill: never two podfs on one state dir)
 podfs_kill9
+if ! flock -n "$STATE/lock" true; then
+  echo "# the state dir's lock is still held after the kill:"
+  for f in /proc/[0-9]*/fd/*; do
+    [ "$(readlink "$f" 2>/dev/null)" = "$STATE/lock" ] || continue
+    p=${f#/proc/}; p=${p%%/*}
+    ps -o pid,ppid,stat,wchan:30,args -p "$p" | sed 's/^/#   /'
+    for t in /proc/$p/task/*; do
+      echo "#   task ${t##*/}: $(awk '{print $3}' "$t/stat") $(cat "$t/wchan" 2>/dev/null)"
+      sed 's/^/#     /' "$t/stack" 2>/dev/null
+    done
+  done
+  # (a process being killed is gone only once every thread has left the
+  # kernel: on a loaded machine an fsync can keep it a while)
+  wait_for 60 flock -n "$STATE/lock" true
+fi
 DOWN_AT=$(date +%s)
 
 # a container podfs started but never recorded (as if killed between runc
