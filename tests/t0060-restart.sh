@@ -31,6 +31,18 @@ HH=127.0.0.1:$(cat "$T/hport")
 podfs_start --backoff-scale 0.1 || { echo "0 passed, 1 failed"; exit 1; }
 
 pod() { mkdir "$MNT/pods/$1" && cat >"$MNT/pods/$1/spec.yaml"; }
+# the mount's helper child (fs/notify.c, its oldest child) holds no copy of
+# /dev/fuse or of the state dir's lock: with them, a request of its own
+# that podfs, killed, never answers would block it and the connection for
+# good, and podfs could not start again ("in use by another podfs")
+t_notifier_fds() {
+  local c fds
+  wait_for 10 pgrep -P "$PODFS_PID" -x podfs || { echo "no helper child of $PODFS_PID"; return 1; }
+  c=$(pgrep -o -P "$PODFS_PID" -x podfs)
+  fds=$(ls -l "/proc/$c/fd" 2>&1) && echo "$fds" &&
+  ! grep -q "/dev/fuse\|$STATE/lock" <<<"$fds"
+}
+check "the mount's helper process holds neither /dev/fuse nor the state lock" t_notifier_fds
 st() { json_get "$MNT/pods/$1/status.json" "$2"; }
 c0() { st "$1" "d[\"containerStatuses\"][0]$2"; }
 restarts() { c0 "$1" '["restartCount"]'; }
@@ -246,6 +258,7 @@ t_kill_during_work() {
   pod_blob_gets >"$T/pod-gets"
   podfs_kill9
   ! mountpoint -q "$MNT" &&
+  { wait_for 30 flock -n "$STATE/lock" true || { echo "the state lock is still held"; return 1; }; } &&
   # nothing of the interrupted pull looks complete
   [ "$(pod_layers)" = 0 ] && ! grep -q gated/pod "$STATE/images/refs.json" 2>/dev/null &&
   # while podfs is down: two containers exit, the others keep running
@@ -308,6 +321,7 @@ t_restart() {
   [ "$(ls "$MNT/pods" | grep -vc '^deleting$')" = 19 ]
 }
 check "started again on the same state dir: every pod is there" t_restart
+check "started again: its helper process holds neither /dev/fuse nor the state lock" t_notifier_fds
 
 t_pull_again() {
   # a new pull (the registry is asked again), with progress again, while
