@@ -30,6 +30,9 @@ wait_for 60 test -s "$T/hport" || { echo "hostile registry did not start"; echo 
 HH=127.0.0.1:$(cat "$T/hport")
 podfs_start --backoff-scale 0.1 || { echo "0 passed, 1 failed"; exit 1; }
 
+# in the containers' argv, to find their processes (this test's only: the
+# lead may run another copy of it meanwhile)
+TAG=t60-${T##*.}
 pod() { mkdir "$MNT/pods/$1" && cat >"$MNT/pods/$1/spec.yaml"; }
 # the mount's helper child (fs/notify.c, its oldest child) holds no copy of
 # /dev/fuse or of the state dir's lock: with them, a request of its own
@@ -57,7 +60,7 @@ spec:
   containers:
   - name: app
     image: busybox
-    command: ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do i=\$((i+1)); echo n \$i; sleep 0.3; done", "t60-$1"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do i=\$((i+1)); echo n \$i; sleep 0.3; done", "$TAG-$1"]
 YAML
 }
 # the "n K" lines of a log are exactly 1..K, once each, in order
@@ -78,7 +81,7 @@ spec:
   containers:
   - name: app
     image: busybox
-    command: ["sh", "-c", "echo start; sleep 0.5; exit 1", "t60-$p"]
+    command: ["sh", "-c", "echo start; sleep 0.5; exit 1", "$TAG-$p"]
 YAML
   done
   pod live-fail <<'YAML' || return 1
@@ -190,7 +193,7 @@ spec:
   containers:
   - name: app
     image: $HH/gated/pod
-    command: ["/bin/sh", "-c", "trap 'exit 0' TERM; echo pulled and running; while true; do sleep 0.2; done", "t60-pulling"]
+    command: ["/bin/sh", "-c", "trap 'exit 0' TERM; echo pulled and running; while true; do sleep 0.2; done", "$TAG-pulling"]
 YAML
   [ "$(ls "$MNT/pods" | wc -l)" = 20 ] || return 1
   for p in $RUNS ready-fail live-fail exit-down never-down with-init deleting; do
@@ -249,8 +252,11 @@ t_kill_during_work() {
   ( rmdir "$MNT/pods/deleting" 2>/dev/null & )
   wait_for 20 test -f "$T/data-del/prestop" || { echo "preStop did not start"; return 1; }
   [ -f "$STATE/pods/deleting/deleting" ] && [ -n "${CID[deleting]}" ] &&
-  runc --root "$(run_root)" list -q | grep -q "${CID[deleting]#runc://}" ||
-    { echo "deletion over already"; return 1; }
+  runc --root "$(run_root)" list -q | grep -q "${CID[deleting]#runc://}" || {
+    echo "deletion over already: container '${CID[deleting]}', $(date +%T.%N), preStop began $(stat -c %y "$T/data-del/prestop")"
+    ls -l "$STATE/pods/deleting/" 2>&1; runc --root "$(run_root)" list 2>&1 | grep -v '^ID' | wc -l
+    return 1
+  }
   READY_FAILS=$(c0 ready-fail '["probes"]["readiness"]["consecutiveFailures"]')
   echo "$READY_FAILS" >"$T/ready-fails"
   for p in $RUNS; do cp "$MNT/pods/$p/logs" "$T/before-$p.log"; done
@@ -263,7 +269,7 @@ t_kill_during_work() {
   [ "$(pod_layers)" = 0 ] && ! grep -q gated/pod "$STATE/images/refs.json" 2>/dev/null &&
   # while podfs is down: two containers exit, the others keep running
   touch "$T/data-exit/exit" "$T/data-never/exit" && sleep 2 &&
-  [ ! -e "$T/data-exit/exit" ] && pgrep -f "t60-run-01" >/dev/null
+  [ ! -e "$T/data-exit/exit" ] && pgrep -f "$TAG-run-01" >/dev/null
 }
 check "kill -9 podfs during a deletion, an image pull and a CLI pull; containers exit while it is down" t_kill_during_work
 [ -f "$T/snapshot" ] && . "$T/snapshot"
@@ -295,12 +301,12 @@ make_orphan() {
   mkdir -p "$b" "$r/bin" "$r/proc" "$r/dev" "$r/sys" &&
   cp "$(command -v busybox)" "$r/bin/busybox" && ln -sf busybox "$r/bin/sh" &&
   ( cd "$b" && runc spec ) &&
-  python3 - "$b/config.json" "$r" <<'PY' &&
+  python3 - "$b/config.json" "$r" "$TAG" <<'PY' &&
 import json, sys
-p, r = sys.argv[1], sys.argv[2]
+p, r, tag = sys.argv[1], sys.argv[2], sys.argv[3]
 c = json.load(open(p))
 c["process"]["terminal"] = False
-c["process"]["args"] = ["/bin/busybox", "sleep", "3600"]
+c["process"]["args"] = ["/bin/busybox", "sh", "-c", "while :; do /bin/busybox sleep 1; done", tag + "-orphan"]
 c["root"] = {"path": r, "readonly": True}
 json.dump(c, open(p, "w"))
 PY
@@ -371,7 +377,7 @@ check "the image store holds one complete copy of each, no temporary files; late
 t_orphan_removed() {
   ! runc --root "$(run_root)" list -q | grep -q "$ORPHAN" && [ ! -e "$STATE/containers/$ORPHAN" ] &&
   grep -q "podfs: removing container $ORPHAN, which no pod knows of" "$T/podfs.log" &&
-  [ -z "$(pgrep -f 'busybox sleep 3600')" ]
+  [ -z "$(pgrep -f "$TAG-orphan")" ]
 }
 check "a container no pod knows of (started, never recorded) is removed at start" t_orphan_removed
 
@@ -447,7 +453,7 @@ check "the pod being deleted when podfs died finishes deleting" t_deletion_finis
 
 t_no_double_start() {
   for p in $RUNS; do
-    [ "$(pgrep -fc "t60-$p\$")" = 1 ] || { echo "$p runs $(pgrep -fc "t60-$p\$") times"; return 1; }
+    [ "$(pgrep -fc "$TAG-$p\$")" = 1 ] || { echo "$p runs $(pgrep -fc "$TAG-$p\$") times"; return 1; }
   done
   # every running runc container is a pod's infra or a container podfs shows running
   local root; root=$(run_root)
@@ -481,7 +487,7 @@ t_delete_all_clean() {
   local root run; root=$(run_root); run=$(dirname "$root")
   [ -z "$(runc --root "$root" list -q 2>/dev/null)" ] || { echo "runc containers left"; return 1; }
   [ -z "$(pgrep -f "conmon.*$STATE")" ] || { echo "conmon left"; return 1; }
-  [ -z "$(pgrep -f "t60-")" ] || { echo "container processes left"; return 1; }
+  [ -z "$(pgrep -f "$TAG-")" ] || { echo "container processes left"; return 1; }
   [ -z "$(ls "$run/pods")" ] || { echo "run dirs left: $(ls "$run/pods")"; return 1; }
   ! grep -q "$run\|$STATE" /proc/mounts || { grep "$run\|$STATE" /proc/mounts; return 1; }
   local u
