@@ -69,6 +69,10 @@ counts_ok() {
                  END { if (k < 1) { print f ": no lines"; exit 1 } }' "$1"
 }
 lines() { grep -c '^n [0-9]*$' "$1"; }
+# runc_lists ID: runc (this state dir's root) lists container ID. Not
+# "runc list | grep -q": with pipefail, runc killed by SIGPIPE when grep
+# stops at the first match reads as "not listed".
+runc_lists() { local l; l=$(runc --root "$(run_root)" list -q 2>/dev/null); grep -qF -- "$1" <<<"$l"; }
 
 RUNS="run-01 run-02 run-03 run-04 run-05 run-06 run-07 run-08 run-09 run-10"
 t_create_20() {
@@ -252,7 +256,7 @@ t_kill_during_work() {
   ( rmdir "$MNT/pods/deleting" 2>/dev/null & )
   wait_for 20 test -f "$T/data-del/prestop" || { echo "preStop did not start"; return 1; }
   [ -f "$STATE/pods/deleting/deleting" ] && [ -n "${CID[deleting]}" ] &&
-  runc --root "$(run_root)" list -q | grep -q "${CID[deleting]#runc://}" || {
+  runc_lists "${CID[deleting]#runc://}" || {
     echo "deletion over already: container '${CID[deleting]}', $(date +%T.%N), preStop began $(stat -c %y "$T/data-del/prestop")"
     ls -l "$STATE/pods/deleting/" 2>&1; runc --root "$(run_root)" list 2>&1 | grep -v '^ID' | wc -l
     return 1
@@ -310,10 +314,10 @@ c["process"]["args"] = ["/bin/busybox", "sh", "-c", "while :; do /bin/busybox sl
 c["root"] = {"path": r, "readonly": True}
 json.dump(c, open(p, "w"))
 PY
-  runc --root "$(run_root)" run -d --bundle "$b" "$ORPHAN" </dev/null >/dev/null 2>&1 &&
-  runc --root "$(run_root)" list -q | grep -q "$ORPHAN"
+  runc --root "$(run_root)" run -d --bundle "$b" "$ORPHAN" </dev/null >"$T/orphan.out" 2>&1 &&
+  runc_lists "$ORPHAN"
 }
-make_orphan || echo "# could not make the orphan container"
+make_orphan || { echo "# could not make the orphan container:"; sed 's/^/#   /' "$T/orphan.out" 2>/dev/null; }
 
 # (started here, not in a check's subshell, so PODFS_PID stays the mount's)
 podfs_start --backoff-scale 0.1
@@ -375,7 +379,7 @@ t_one_copy() {
 check "the image store holds one complete copy of each, no temporary files; later pulls work" t_one_copy
 
 t_orphan_removed() {
-  ! runc --root "$(run_root)" list -q | grep -q "$ORPHAN" && [ ! -e "$STATE/containers/$ORPHAN" ] &&
+  ! runc_lists "$ORPHAN" && [ ! -e "$STATE/containers/$ORPHAN" ] &&
   grep -q "podfs: removing container $ORPHAN, which no pod knows of" "$T/podfs.log" &&
   [ -z "$(pgrep -f "$TAG-orphan")" ]
 }
@@ -447,7 +451,7 @@ check "probe state resumes: readiness failures count on, liveness failures resta
 t_deletion_finishes() {
   wait_for 40 bash -c "[ ! -e '$MNT/pods/deleting' ]" &&
   [ ! -d "$STATE/pods/deleting" ] && [ -n "${CID[deleting]}" ] &&
-  ! runc --root "$(run_root)" list -q | grep -q "${CID[deleting]#runc://}"
+  ! runc_lists "${CID[deleting]#runc://}"
 }
 check "the pod being deleted when podfs died finishes deleting" t_deletion_finishes
 
@@ -492,7 +496,7 @@ t_delete_all_clean() {
   ! grep -q "$run\|$STATE" /proc/mounts || { grep "$run\|$STATE" /proc/mounts; return 1; }
   local u
   for u in $UIDS; do
-    if ls -d /sys/fs/cgroup/*/podfs/"$u" 2>/dev/null | grep -q .; then
+    if [ -n "$(ls -d /sys/fs/cgroup/*/podfs/"$u" 2>/dev/null)" ]; then
       echo "cgroups left for pod $u: $(ls -d /sys/fs/cgroup/*/podfs/"$u")"; return 1
     fi
   done
