@@ -2694,7 +2694,7 @@ static int make_tmpdir(struct image_store *st, struct import *im, char **err)
 		return fail(err, -e, "lock \"%s\": %s", tmpl, strerror(e));
 	}
 	cleanup_free char *name = xasprintf("%s/import-%s", st->tmp, strrchr(tmpl, '-') + 1);
-	if (rename(tmpl, name) < 0) {
+	if (renameat2(AT_FDCWD, tmpl, AT_FDCWD, name, RENAME_NOREPLACE) < 0) {
 		int e = errno;
 		close(fd);
 		rmdir(tmpl);

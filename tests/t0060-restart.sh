@@ -339,13 +339,16 @@ t_pull_again() {
   wait_for 30 bash -c "[ \$(grep -c '^GET /v2/gated/pod/blobs/' '$T/hlog') -gt $(cat "$T/pod-gets") ]" ||
     { echo "no new request for gated/pod"; return 1; }
   wait_for 30 pull_progress || { pull_msg; return 1; }
-  phase_is pulling Pending && kill -0 "$CLI_PID" && [ "$(pod_layers)" = 0 ] &&
+  phase_is pulling Pending || { echo "phase $(cat "$MNT/pods/pulling/phase")"; return 1; }
+  kill -0 "$CLI_PID" || { echo "the CLI pull is over already"; return 1; }
+  [ "$(pod_layers)" = 0 ] || { echo "the layer is there already"; return 1; }
   # (from here on both can finish)
-  touch "$GATE" &&
-  wait_for 60 phase_is pulling Running &&
-  wait_for 10 file_has "$MNT/pods/pulling/logs" "pulled and running" &&
-  file_has "$MNT/pods/pulling/events" "Successfully pulled image \"$HH/gated/pod\"" &&
-  [ "$(restarts pulling)" = 0 ]
+  touch "$GATE"
+  wait_for 60 phase_is pulling Running || { echo "not Running"; cat "$MNT/pods/pulling/status"; return 1; }
+  wait_for 10 file_has "$MNT/pods/pulling/logs" "pulled and running" || { echo "no output"; return 1; }
+  file_has "$MNT/pods/pulling/events" "Successfully pulled image \"$HH/gated/pod\"" ||
+    { cat "$MNT/pods/pulling/events"; return 1; }
+  [ "$(restarts pulling)" = 0 ] || { echo "restarted"; cat "$MNT/pods/pulling/status"; return 1; }
 }
 check "the pull interrupted by the kill starts again, finishes, and the pod runs" t_pull_again
 
