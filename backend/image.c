@@ -741,6 +741,44 @@ static uint64_t env_u64(const char *name, uint64_t def)
 	return n;
 }
 
+/* Leftovers of interrupted imports and removals in tmp/. With the store to
+ * ourselves (no other process inside: images/lock is free) everything goes.
+ * Otherwise only the import dirs nobody holds (an import flock()s its dir
+ * until it has removed it): a podfs killed during a pull and started again
+ * while a `podfs image pull` runs must not keep the dead pull's files. */
+static void tmp_sweep(struct image_store *st)
+{
+	int fd = open(st->gc_lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	bool alone = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0;
+	DIR *d = opendir(st->tmp);
+	struct strv names = {0};
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			strv_push(&names, de->d_name);
+	if (d)
+		closedir(d);
+	int tfd = open(st->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; tfd >= 0 && i < names.n; i++) {
+		if (alone) {
+			rm_rf_at(tfd, names.v[i]);
+			continue;
+		}
+		if (strncmp(names.v[i], "import-", 7) != 0)
+			continue;
+		int dfd = openat(tfd, names.v[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd >= 0 && flock(dfd, LOCK_EX | LOCK_NB) == 0)
+			rm_rf_at(tfd, names.v[i]);
+		if (dfd >= 0)
+			close(dfd);
+	}
+	if (tfd >= 0)
+		close(tfd);
+	strv_free(&names);
+	if (fd >= 0)
+		close(fd);
+}
+
 int image_store_open(const char *state_dir, struct image_store **out, char **err)
 {
 	*err = NULL;
@@ -783,27 +821,7 @@ int image_store_open(const char *state_dir, struct image_store **out, char **err
 		}
 	}
 
-	/* Leftovers of interrupted imports and removals, unless another
-	 * process is using the store right now. */
-	int fd = open(st->gc_lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
-		DIR *d = opendir(st->tmp);
-		struct strv names = {0};
-		struct dirent *de;
-		while (d && (de = readdir(d)))
-			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-				strv_push(&names, de->d_name);
-		if (d)
-			closedir(d);
-		int tfd = open(st->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		for (size_t i = 0; tfd >= 0 && i < names.n; i++)
-			rm_rf_at(tfd, names.v[i]);
-		if (tfd >= 0)
-			close(tfd);
-		strv_free(&names);
-	}
-	if (fd >= 0)
-		close(fd);
+	tmp_sweep(st);
 	*out = st;
 	return 0;
 }
@@ -1930,6 +1948,7 @@ struct jblob {
 
 struct import {
 	char *tmpdir;	      /* STORE/tmp/import-XXXXXX */
+	int tmpfd;	      /* tmpdir, flock()ed while in use, or -1 */
 	char *layout;	      /* the layout dir we read */
 	char *blobdir;	      /* layout/blobs/sha256 */
 	struct desc *entries; /* index.json's manifests */
@@ -1960,6 +1979,8 @@ static void import_free(struct import *im)
 {
 	if (im->tmpdir)
 		rm_rf(im->tmpdir);
+	if (im->tmpfd >= 0)
+		close(im->tmpfd);
 	free(im->tmpdir);
 	free(im->layout);
 	free(im->blobdir);
@@ -2628,13 +2649,31 @@ static int fetch_layers_parallel(struct image_store *st, struct import *im, char
 	return rc;
 }
 
+/* STORE/tmp/import-XXXXXX, locked (see tmp_sweep) before it appears under
+ * that name: made as .new-XXXXXX, locked, renamed. */
 static int make_tmpdir(struct image_store *st, struct import *im, char **err)
 {
-	cleanup_free char *tmpl = xasprintf("%s/import-XXXXXX", st->tmp);
+	cleanup_free char *tmpl = xasprintf("%s/.new-XXXXXX", st->tmp);
 	if (!mkdtemp(tmpl))
 		return fail(err, -errno, "create temporary dir in \"%s\": %s", st->tmp,
 			    strerror(errno));
-	im->tmpdir = xstrdup(tmpl);
+	int fd = open(tmpl, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		rmdir(tmpl);
+		return fail(err, -e, "lock \"%s\": %s", tmpl, strerror(e));
+	}
+	cleanup_free char *name = xasprintf("%s/import-%s", st->tmp, strrchr(tmpl, '-') + 1);
+	if (renameat2(AT_FDCWD, tmpl, AT_FDCWD, name, RENAME_NOREPLACE) < 0) {
+		int e = errno;
+		close(fd);
+		rmdir(tmpl);
+		return fail(err, -e, "rename \"%s\": %s", tmpl, strerror(e));
+	}
+	im->tmpfd = fd;
+	im->tmpdir = xstrdup(name);
 	cleanup_free char *tblobs = xasprintf("%s/blobs", im->tmpdir);
 	if (mkdir(tblobs, 0700) < 0)
 		return fail(err, -errno, "mkdir \"%s\": %s", tblobs, strerror(errno));
@@ -2830,7 +2869,7 @@ static int do_import(struct image_store *st, struct import *im, const char *path
 
 int image_import(struct image_store *st, const char *path, const char *ref, char **err)
 {
-	struct import im = {0};
+	struct import im = {.tmpfd = -1};
 	struct guard g = {0};
 	int rc;
 
@@ -2859,7 +2898,8 @@ int image_ingest(struct image_store *st, const char *ref, const char *top, size_
 		 const char *media_type, const struct image_source *src,
 		 struct image_ingest_result *res, char **err)
 {
-	struct import im = {.src = src, .top_buf = top, .top_len = len, .pulled = true, .res = res};
+	struct import im = {
+	    .src = src, .top_buf = top, .top_len = len, .pulled = true, .res = res, .tmpfd = -1};
 	pthread_mutex_init(&im.prog_mu, NULL);
 	im.prog_mu_init = true;
 	struct guard g = {0};

@@ -7,7 +7,13 @@
  * instead. A thread of podfs feeds it one request at a time over a socket
  * pair and waits for its answer, coalescing repeated announcements of a
  * path while one is pending. The child does only system calls (it is
- * forked from a threaded process) and dies with podfs. */
+ * forked from a threaded process) and dies with podfs.
+ *
+ * The child keeps none of podfs's descriptors but its socket: with a copy
+ * of /dev/fuse, a request of its own that a podfs killed by SIGKILL never
+ * answers would keep the connection, and so the child blocked in that
+ * request, alive for good; and its copy of the state dir's lock would
+ * keep podfs from starting again ("in use by another podfs"). */
 #include "fs/notify.h"
 #include "backend/util.h"
 
@@ -46,13 +52,20 @@ struct notifier {
 static void __attribute__((noreturn)) child_main(int sock, const char *mountpoint)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* Hold nothing of podfs's: a copy of /dev/fuse would keep the
-	 * connection alive after podfs is killed, so an exit in the middle of
-	 * a request would wait for an answer forever, and a copy of the state
+	/* Hold nothing of podfs's but the socket: a copy of /dev/fuse would
+	 * keep the connection alive after podfs is killed, so a request in
+	 * flight would wait for an answer forever, and a copy of the state
 	 * dir's lock would refuse the next podfs. */
-	if (sock > 3)
-		close_range(3, (unsigned)sock - 1, 0);
-	close_range((unsigned)sock + 1, ~0U, 0);
+	if (sock != 3) {
+		if (dup2(sock, 3) < 0)
+			_exit(1);
+		sock = 3;
+	}
+	if (close_range(4, ~0U, 0) < 0) {
+		long max = sysconf(_SC_OPEN_MAX);
+		for (long fd = 4; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+			close((int)fd);
+	}
 	char req[PATH_MAX + 2], full[2 * PATH_MAX + 2];
 	size_t mlen = strlen(mountpoint);
 	if (mlen >= PATH_MAX)

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""hostile-registry.py PORTFILE LOGFILE: a tiny OCI registry (read-only, v2
-API subset) on 127.0.0.1 serving images that podfs must refuse, for
-tests/t0030-registry.sh. Writes its port to PORTFILE once listening; logs
-one line per request (method, path, and whether an Authorization header
-came) to LOGFILE.
+"""hostile-registry.py PORTFILE LOGFILE [GATEFILE]: a tiny OCI registry
+(read-only, v2 API subset) on 127.0.0.1 serving images that podfs must
+refuse, for tests/t0030-registry.sh. Writes its port to PORTFILE once
+listening; logs one line per request (method, path, and whether an
+Authorization header came) to LOGFILE.
 
 Repositories (tag "latest"):
   good/ok            a normal one-layer image (sanity)
@@ -22,12 +22,22 @@ Repositories (tag "latest"):
   slow/big           a 16 MiB random layer sent at about 4 MiB/s
   bearer/ok          needs a Bearer token from /token (anonymous; tags
                      "latest" and "v2"); tokens are "tok-N", valid 300 s
+
+With GATEFILE (tests/t0060-restart.sh: pulls in flight while podfs is
+killed), also:
+  gated/pod          one layer: the host's (static) busybox as /bin/sh, and
+                     8 MiB of random bytes
+  gated/cli          two 8 MiB random layers
+whose blobs are sent a quarter at full speed, then trickled (4 kB/s, above
+curl's low-speed limit, so the pull is in flight and shows progress) until
+GATEFILE exists, then the rest at full speed.
 """
 import gzip
 import hashlib
 import io
 import json
 import os
+import shutil
 import sys
 import tarfile
 import threading
@@ -35,6 +45,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORTFILE, LOGFILE = sys.argv[1], sys.argv[2]
+GATEFILE = sys.argv[3] if len(sys.argv) > 3 else None
 BLOBS = {}      # digest -> bytes served
 MANIFESTS = {}  # (repo, ref) -> (bytes, media type, digest header or None)
 OVERRIDE = {}   # (repo, digest) -> bytes served instead
@@ -53,9 +64,9 @@ def tar_of(entries):
         for name, kind, val in entries:
             ti = tarfile.TarInfo(name)
             ti.mtime = 1700000000
-            if kind == "file":
+            if kind in ("file", "exe"):
                 ti.size = len(val)
-                ti.mode = 0o644
+                ti.mode = 0o755 if kind == "exe" else 0o644
                 t.addfile(ti, io.BytesIO(val))
             elif kind == "dir":
                 ti.type = tarfile.DIRTYPE
@@ -79,10 +90,10 @@ def big_zero_tar(n):
     return buf.getvalue()
 
 
-def image(repo, tars, tweak=None):
+def image(repo, tars, tweak=None, level=9):
     layers, diff_ids = [], []
     for tb in tars:
-        gz = gzip.compress(tb, mtime=0)
+        gz = gzip.compress(tb, compresslevel=level, mtime=0)
         BLOBS[sha(gz)] = gz
         layers.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
                        "digest": sha(gz), "size": len(gz)})
@@ -150,6 +161,14 @@ image("bearer/ok", [tar_of([("x", "file", b"bearer\n")])])
 MANIFESTS[("bearer/ok", "v2")] = MANIFESTS[("bearer/ok", "latest")]
 TOKENS = []
 image("slow/big", [tar_of([("big", "file", os.urandom(16 << 20))])])
+if GATEFILE:
+    bb = open(shutil.which("busybox"), "rb").read()
+    image("gated/pod", [tar_of([("bin", "dir", None), ("bin/busybox", "exe", bb),
+                                ("bin/sh", "symlink", "busybox"),
+                                ("bin/sleep", "symlink", "busybox"),
+                                ("pod", "file", os.urandom(8 << 20))])], level=1)
+    image("gated/cli", [tar_of([("cli1", "file", os.urandom(8 << 20))]),
+                        tar_of([("cli2", "file", os.urandom(8 << 20))])], level=1)
 
 
 class H(BaseHTTPRequestHandler):
@@ -234,6 +253,21 @@ class H(BaseHTTPRequestHandler):
             for i in range(0, len(body), 256 << 10):
                 self.wfile.write(body[i:i + (256 << 10)])
                 time.sleep(0.06)
+            return
+        if repo.startswith("gated/") and self.command == "GET":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            off = len(body) // 4
+            self.wfile.write(body[:off])
+            self.wfile.flush()
+            while not os.path.exists(GATEFILE) and off < len(body) - (1 << 20):
+                self.wfile.write(body[off:off + 2048])
+                self.wfile.flush()
+                off += 2048
+                time.sleep(0.5)
+            self.wfile.write(body[off:])
             return
         return self.send(200, body, "application/octet-stream")
 

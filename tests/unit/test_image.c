@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -1247,6 +1248,42 @@ TEST(leftovers_removed_on_open)
 	image_info_free(NULL);
 }
 
+/* Another process inside the store (images/lock held shared, as by a
+ * `podfs image pull`): its import dir, flock()ed, stays; a dead import's
+ * dir, nobody's lock, goes; anything else waits for a store alone. */
+TEST(leftovers_removed_while_store_busy)
+{
+	cleanup_free char *state = fresh_dir("state");
+	struct image_store *st = open_store(state);
+	image_store_close(st);
+	cleanup_free char *cmd =
+	    xasprintf("cd '%s/images/tmp' && mkdir -p import-dead/layer-1 import-live gc-x && "
+		      "touch import-dead/layer-1/x import-live/y gc-x/z",
+		      state);
+	CHECK(system(cmd) == 0);
+	cleanup_free char *live = xasprintf("%s/images/tmp/import-live", state);
+	cleanup_free char *lock = xasprintf("%s/images/lock", state);
+	int lfd = open(live, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int gfd = open(lock, O_RDWR | O_CLOEXEC);
+	CHECK(lfd >= 0 && flock(lfd, LOCK_EX) == 0);
+	CHECK(gfd >= 0 && flock(gfd, LOCK_SH) == 0);
+	st = open_store(state);
+	cleanup_free char *dead = xasprintf("%s/images/tmp/import-dead", state);
+	cleanup_free char *gc = xasprintf("%s/images/tmp/gc-x", state);
+	struct stat s;
+	CHECK(lstat(dead, &s) < 0 && errno == ENOENT);
+	CHECK(lstat(live, &s) == 0);
+	CHECK(lstat(gc, &s) == 0);
+	image_store_close(st);
+	/* once alone, everything goes */
+	close(lfd);
+	close(gfd);
+	st = open_store(state);
+	cleanup_free char *tmp = xasprintf("%s/images/tmp", state);
+	CHECK(count_entries(tmp) == 0);
+	image_store_close(st);
+}
+
 struct thread_arg {
 	struct image_store *st;
 	const char *layout;
@@ -1427,6 +1464,7 @@ int main(void)
 	RUN(select_by_tag_and_platform);
 	RUN(import_oci_archive);
 	RUN(leftovers_removed_on_open);
+	RUN(leftovers_removed_while_store_busy);
 	RUN(concurrent_imports);
 	RUN(real_test_images);
 
