@@ -33,7 +33,6 @@ podfs_start --backoff-scale 0.1 || { echo "0 passed, 1 failed"; exit 1; }
 # in the containers' argv, to find their processes (this test's only: the
 # lead may run another copy of it meanwhile)
 TAG=t60-${T##*.}
-pod() { mkdir "$MNT/pods/$1" && cat >"$MNT/pods/$1/spec.yaml"; }
 # the mount's helper child (fs/notify.c, its oldest child) holds no copy of
 # /dev/fuse or of the state dir's lock: with them, a request of its own
 # that podfs, killed, never answers would block it and the connection for
@@ -46,10 +45,6 @@ t_notifier_fds() {
   ! grep -q "/dev/fuse\|$STATE/lock" <<<"$fds"
 }
 check "the mount's helper process holds neither /dev/fuse nor the state lock" t_notifier_fds
-st() { json_get "$MNT/pods/$1/status.json" "$2"; }
-c0() { st "$1" "d[\"containerStatuses\"][0]$2"; }
-restarts() { c0 "$1" '["restartCount"]'; }
-cid() { c0 "$1" '["containerID"]'; }
 # counter NAME: prints "n 1", "n 2", ... (the tag in argv makes it findable)
 counter() {
   pod "$1" <<YAML
