@@ -973,6 +973,8 @@ static bool crashed(const struct container *c)
 		!strcmp(c->waiting_reason, "CrashLoopBackOff"));
 }
 
+static void log_pump_announce(struct backend *b, struct pod *p, struct container *c);
+
 /* Start C (lock held on entry and exit; dropped inside). */
 static void do_start(struct backend *b, struct pod *p, struct container *c)
 {
@@ -1021,6 +1023,9 @@ static void do_start(struct backend *b, struct pod *p, struct container *c)
 	c->env = res.env;
 	plainlog_open(b, p, c, &c->log, attempt);
 	plainlog_watch(b, &c->log);
+	/* what the container wrote between the first pump and the watch
+	 * raised no event: pump once more, now that the watch is there */
+	log_pump_announce(b, p, c);
 	if (res.r < 0) {
 		/* runc refused: the instance ended before it began (containerd's
 		 * StartError, exit code 128) */
@@ -1580,6 +1585,16 @@ static void handle_exit_file(struct backend *b, const char *cid)
 	}
 }
 
+/* Convert what is new in C's log and announce it. Lock held. */
+static void log_pump_announce(struct backend *b, struct pod *p, struct container *c)
+{
+	if (plainlog_pump(&c->log)) {
+		announce(b, BC_MODIFIED, p->name, c->name, BF_LOGS);
+		if (c->spec == spec_default_container(p->spec))
+			announce(b, BC_MODIFIED, p->name, NULL, BF_LOGS);
+	}
+}
+
 static void handle_log_modify(struct backend *b, int wd)
 {
 	for (size_t i = 0; i < b->npods; i++) {
@@ -1587,11 +1602,7 @@ static void handle_log_modify(struct backend *b, int wd)
 		for (size_t j = 0; j < p->nc; j++) {
 			struct container *c = &p->c[j];
 			if (c->log.wd == wd) {
-				if (plainlog_pump(&c->log)) {
-					announce(b, BC_MODIFIED, p->name, c->name, BF_LOGS);
-					if (c->spec == spec_default_container(p->spec))
-						announce(b, BC_MODIFIED, p->name, NULL, BF_LOGS);
-				}
+				log_pump_announce(b, p, c);
 				return;
 			}
 		}

@@ -209,8 +209,21 @@ check() {
   else
     FAIL=$((FAIL + 1)); echo "not ok $N - $desc"
     sed 's/^/#   /' "$T/out" | tail -n 30
+    pods_report | sed 's/^/#   /'
     echo "#   --- podfs log (tail):"; tail -n 15 "$T/podfs.log" 2>/dev/null | sed 's/^/#   /'
   fi
+}
+
+# pods_report: each pod's phase and last events, for a failed check's
+# report (a hung mount must not hang the report)
+pods_report() {
+  [ -n "${MNT:-}" ] && mountpoint -q "$MNT" 2>/dev/null || return 0
+  timeout 10 bash -c '
+    for d in "$1"/pods/*/; do
+      [ -d "$d" ] || continue
+      echo "--- pod $(basename "$d"): $(cat "$d/phase" 2>/dev/null)"
+      tail -n 4 "$d/events" 2>/dev/null
+    done' _ "$MNT" || echo "(pods/ did not answer in 10 s)"
 }
 
 # finish: stop podfs, make "no sanitizer report in the daemon's log" a

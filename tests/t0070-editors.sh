@@ -152,6 +152,20 @@ t_mv_outside() {
 }
 check "mv from another file system and cp --remove-destination apply" t_mv_outside
 
+# A container that writes once, at once, then stays silent: its line must
+# reach logs even when it comes between podfs's first read of the new log
+# and the watch on it (a lost line once made t_mv_outside wait forever).
+t_replace_many() {
+  local i
+  for i in $(seq 20 59); do
+    manifest "r$i" >"$T/r.yaml" || return 1
+    if [ $((i % 2)) = 0 ]; then mv "$T/r.yaml" "$P/spec.yaml"; else cp --remove-destination "$T/r.yaml" "$P/spec.yaml"; fi || return 1
+    wait_for 30 running "r$i" || { echo "replacement r$i: its line never reached logs"; tail -n 3 "$P/events"; return 1; }
+  done
+  manifest v10 >"$P/spec.yaml" && wait_for 30 running v10
+}
+check "40 replacements in a row: each new container's first line reaches logs" t_replace_many
+
 t_refused_rename() {
   local before; before=$(cid ed)
   cp "$P/spec.yaml" "$T/good.yaml"
