@@ -3,6 +3,7 @@
  * under the backend lock. */
 #include "backend/backend.h"
 #include "backend/cni.h"
+#include "backend/evict.h"
 #include "backend/pod.h"
 #include "backend/probe.h"
 #include "backend/registry.h"
@@ -250,12 +251,17 @@ fail:
 	return r;
 }
 
+/* The kubelet's eviction manager looks every 10 s. */
+#define EVICT_INTERVAL_MS 10000
+
 static void start_supervisor(struct backend *b)
 {
 	static pthread_once_t dummy = PTHREAD_ONCE_INIT;
 	(void)dummy;
 	if (!b->thread)
 		pthread_create(&b->thread, NULL, pod_supervisor, b);
+	if (!b->evictor)
+		b->evictor = evict_start(b, EVICT_INTERVAL_MS);
 }
 
 void backend_set_change_cb(struct backend *b, backend_change_cb cb, void *arg)
@@ -274,6 +280,8 @@ void backend_close(struct backend *b, bool stop_pods)
 		return;
 	static_stop(b->statics); /* no static pod comes or goes from here on */
 	b->statics = NULL;
+	evict_stop(b->evictor);
+	b->evictor = NULL;
 	if (stop_pods && b->thread) {
 		/* as a node shutdown: every pod stops, nothing restarts; the
 		 * supervisor marks each one shut_down (deletions finish) */
@@ -308,6 +316,10 @@ void backend_close(struct backend *b, bool stop_pods)
 	if (b->pool)
 		probe_pool_stop(b->pool); /* jobs finish; the pods are still there */
 	podimage_shutdown(b);
+	/* nothing runs any more (no pods, or all stopped): the run dir goes,
+	 * as far as it is empty; with running pods conmon still needs it */
+	if (b->thread && (b->npods == 0 || stop_pods))
+		rt_remove_dirs(&b->rt);
 	for (size_t i = 0; i < b->npods; i++)
 		pod_free(b->pods[i]);
 	free(b->pods);
@@ -324,6 +336,14 @@ void backend_close(struct backend *b, bool stop_pods)
 	free(b->infra_rootfs);
 	free(b->r_node);
 	free(b);
+}
+
+bool backend_idle(struct backend *b)
+{
+	pthread_mutex_lock(&b->lock);
+	bool idle = b->npods == 0;
+	pthread_mutex_unlock(&b->lock);
+	return idle;
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -66,6 +66,8 @@ int backend_open(const struct backend_opts *opts, struct backend **out, char **e
  * restart counts stay, and the next podfs starts the pods again by their
  * restart policy. */
 void backend_close(struct backend *b, bool stop_pods);
+/* No pods at all: closing then also removes the run dir. */
+bool backend_idle(struct backend *b);
 void backend_set_change_cb(struct backend *b, backend_change_cb cb, void *arg);
 
 /* Pod names, sorted. Caller frees with backend_free_names. */

@@ -644,6 +644,10 @@ static void container_forget(struct backend *b, const char *cid)
 	char *ex = xasprintf("%s/%s", b->rt.exit_dir, cid);
 	unlink(ex);
 	free(ex);
+	/* conmon's short link to the bundle, for its socket paths */
+	char *sock = xasprintf("%s/%s", b->rt.sock_dir, cid);
+	unlink(sock);
+	free(sock);
 }
 
 /* Tear down the sandbox: the infra container, then the network (CNI DEL
@@ -1169,6 +1173,8 @@ static bool any_running_where(struct pod *p, bool sidecars)
 static bool stop_all(struct backend *b, struct pod *p, const char *why, int64_t *wake)
 {
 	int64_t grace = p->spec ? p->spec->termination_grace_seconds * 1000 : 30000;
+	if (p->evicted)
+		grace = 0; /* the eviction manager's override: no preStop, 2 s */
 	bool apps = any_running_where(p, false);
 	for (size_t i = p->nc; i-- > 0;) {
 		struct container *c = &p->c[i];
@@ -1627,10 +1633,43 @@ static void drain_inotify(struct backend *b)
 	}
 }
 
+static bool cid_known(struct backend *b, const char *cid)
+{
+	for (size_t i = 0; i < b->npods; i++) {
+		struct pod *p = b->pods[i];
+		if (!strcmp(p->infra_cid, cid))
+			return true;
+		for (size_t j = 0; j < p->nc; j++)
+			if (!strcmp(p->c[j].cid, cid) || !strcmp(p->c[j].term.cid, cid))
+				return true;
+	}
+	return false;
+}
+
+/* Exit files nobody will read: an infra container's, written by conmon
+ * after the sandbox was already forgotten. Only old ones go: a container
+ * being started has no id in its pod yet. Lock held. */
+static void sweep_exit_files(struct backend *b)
+{
+	DIR *d = opendir(b->rt.exit_dir);
+	if (!d)
+		return;
+	time_t now = time(NULL);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || now - st.st_mtime < 60 || cid_known(b, de->d_name))
+			continue;
+		unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
 void *pod_supervisor(void *arg)
 {
 	struct backend *b = arg;
-	int64_t last_check = mono_ms();
+	int64_t last_check = mono_ms(), last_sweep = mono_ms();
 	pthread_mutex_lock(&b->lock);
 	for (size_t i = 0; i < b->npods; i++)
 		b->pods[i]->dirty = true;
@@ -1664,6 +1703,10 @@ void *pod_supervisor(void *arg)
 		if (mono_ms() - last_check >= 2000) {
 			pod_check_exits(b);
 			last_check = mono_ms();
+		}
+		if (mono_ms() - last_sweep >= 60000) {
+			sweep_exit_files(b);
+			last_sweep = mono_ms();
 		}
 		int64_t next = 0;
 		for (size_t i = 0; i < b->npods; i++) {

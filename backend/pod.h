@@ -150,6 +150,8 @@ struct pod {
 	int jobs; /* probe, hook and kill jobs in flight: the pod and its spec
 		   * stay until they are done */
 	bool deadline_exceeded;
+	bool evicted; /* evict.c: stop with the eviction's grace (2 s, no preStop) */
+	struct timespec evicted_at;
 	char *apply_error; /* the last refused manifest's errors */
 	/* events */
 	struct event *ev;
@@ -206,6 +208,7 @@ struct backend {
 	struct timespec boot;
 	struct static_dir *statics; /* --manifest-dir, or NULL */
 	bool shutting_down; /* backend_close(b, true): stop every pod, keep its spec */
+	struct evictor *evictor; /* local storage eviction (evict.c) */
 };
 
 /* pod.c */

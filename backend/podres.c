@@ -58,7 +58,7 @@ void podres_node_totals(struct backend *b, struct res_amount *req, struct res_am
 
 bool podres_admit(struct backend *b, struct pod *p)
 {
-	struct res_amount used, alloc = {b->node_milli_cpu, b->node_memory};
+	struct res_amount used, alloc = {b->node_milli_cpu, b->node_memory, -1};
 	int64_t npods;
 	podres_node_totals(b, &used, NULL, &npods);
 	char *reason = NULL, *message = NULL;

@@ -111,7 +111,8 @@ int64_t res_milli_to_quota(int64_t milli)
  * ordinary init container runs alone beside the sidecars started before
  * it; the pod needs the larger. WANT_LIMITS picks limits, else requests. */
 struct sums {
-	__int128 cpu, mem;
+	__int128 cpu, mem, eph;
+	bool has_eph; /* some container has an ephemeral-storage value */
 };
 
 static void pod_sum(const struct spec_pod *pod, bool want_limits, struct sums *out)
@@ -122,30 +123,41 @@ static void pod_sum(const struct spec_pod *pod, bool want_limits, struct sums *o
 		const struct spec_rlist *l = want_limits ? &r->limits : &r->requests;
 		total.cpu += l->has_cpu ? l->cpu_milli : 0;
 		total.mem += l->has_memory ? l->memory : 0;
+		total.eph += l->has_ephemeral ? l->ephemeral : 0;
+		total.has_eph |= l->has_ephemeral;
 	}
 	for (size_t i = 0; i < pod->ninit; i++) {
 		const struct spec_container *c = &pod->init_containers[i];
 		const struct spec_rlist *l =
 		    want_limits ? &c->resources.limits : &c->resources.requests;
-		struct sums mine = {l->has_cpu ? l->cpu_milli : 0, l->has_memory ? l->memory : 0};
+		struct sums mine = {l->has_cpu ? l->cpu_milli : 0, l->has_memory ? l->memory : 0,
+				    l->has_ephemeral ? l->ephemeral : 0, l->has_ephemeral};
 		struct sums need;
+		total.has_eph |= mine.has_eph;
 		if (is_sidecar(c)) {
 			total.cpu += mine.cpu;
 			total.mem += mine.mem;
+			total.eph += mine.eph;
 			sidecars.cpu += mine.cpu;
 			sidecars.mem += mine.mem;
+			sidecars.eph += mine.eph;
 			need = sidecars;
 		} else {
 			need.cpu = mine.cpu + sidecars.cpu;
 			need.mem = mine.mem + sidecars.mem;
+			need.eph = mine.eph + sidecars.eph;
 		}
 		if (need.cpu > init_max.cpu)
 			init_max.cpu = need.cpu;
 		if (need.mem > init_max.mem)
 			init_max.mem = need.mem;
+		if (need.eph > init_max.eph)
+			init_max.eph = need.eph;
 	}
 	out->cpu = total.cpu > init_max.cpu ? total.cpu : init_max.cpu;
 	out->mem = total.mem > init_max.mem ? total.mem : init_max.mem;
+	out->eph = total.eph > init_max.eph ? total.eph : init_max.eph;
+	out->has_eph = total.has_eph;
 }
 
 void res_pod_requests(const struct spec_pod *pod, struct res_amount *out)
@@ -154,6 +166,7 @@ void res_pod_requests(const struct spec_pod *pod, struct res_amount *out)
 	pod_sum(pod, false, &s);
 	out->cpu_milli = clamp64(s.cpu);
 	out->memory = clamp64(s.mem);
+	out->ephemeral = s.has_eph ? clamp64(s.eph) : -1;
 }
 
 void res_pod_limits(const struct spec_pod *pod, struct res_amount *out)
@@ -162,6 +175,7 @@ void res_pod_limits(const struct spec_pod *pod, struct res_amount *out)
 	pod_sum(pod, true, &s);
 	out->cpu_milli = clamp64(s.cpu);
 	out->memory = clamp64(s.mem);
+	out->ephemeral = s.has_eph ? clamp64(s.eph) : -1;
 }
 
 bool res_admit(const struct spec_pod *pod, const struct res_amount *used, int64_t used_pods,

@@ -38,6 +38,7 @@ int64_t res_milli_to_quota(int64_t milli);
  * sidecars started before it). Milli-CPU and bytes. */
 struct res_amount {
 	int64_t cpu_milli, memory;
+	int64_t ephemeral; /* -1: no container names ephemeral-storage */
 };
 void res_pod_requests(const struct spec_pod *pod, struct res_amount *out);
 /* The same sum over the limits (a container without one adds nothing). */

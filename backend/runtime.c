@@ -2,6 +2,7 @@
 #include "backend/runtime.h"
 #include "backend/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -50,6 +51,35 @@ int rt_init(struct rt *rt, const char *run_dir, char **err)
 		return -ENOENT;
 	}
 	return 0;
+}
+
+/* Remove the files (never directories) directly in DIR. */
+static void remove_files_in(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_REG || de->d_type == DT_LNK)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
+void rt_remove_dirs(const struct rt *rt)
+{
+	/* exit files and socket links of containers gone for good (an
+	 * infra container's exit file can come after it was forgotten) */
+	remove_files_in(rt->exit_dir);
+	remove_files_in(rt->sock_dir);
+	const char *dirs[] = {rt->runc_root, rt->exit_dir, rt->sock_dir};
+	for (size_t i = 0; i < 3; i++)
+		if (dirs[i])
+			rmdir(dirs[i]);
+	char *pods = xasprintf("%s/pods", rt->run_dir);
+	rmdir(pods);
+	free(pods);
+	rmdir(rt->run_dir);
 }
 
 void rt_fini(struct rt *rt)

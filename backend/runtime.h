@@ -18,6 +18,10 @@ struct rt {
 
 /* Set up the runtime directories under RUN_DIR. 0 or -errno with *err. */
 int rt_init(struct rt *rt, const char *run_dir, char **err);
+/* podfs stops with nothing running: remove the exit files and socket
+ * links left, then rmdir the run dir and its subdirectories (what is not
+ * empty stays). */
+void rt_remove_dirs(const struct rt *rt);
 void rt_fini(struct rt *rt);
 
 /* conmon's argv for container CID with bundle BUNDLE (whose "persist"

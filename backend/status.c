@@ -213,6 +213,9 @@ static json_t *conditions_json(const struct pod *p)
 	json_array_append_new(a, rd);
 	json_array_append_new(a, cr);
 	json_array_append_new(a, condition("PodScheduled", true, NULL, NULL, &p->created));
+	if (p->reason && !strcmp(p->reason, "Evicted"))
+		json_array_append_new(a, condition("DisruptionTarget", true, "TerminationByKubelet",
+						   p->message, p->evicted ? &p->evicted_at : t));
 	return a;
 }
 

@@ -231,9 +231,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ret = fs_main(&fo, open_backend, &ma);
-	/* unmounted or signalled: the pods run on unless asked otherwise */
-	if (stop_pods && fs_backend())
-		backend_close(fs_backend(), true);
+	/* unmounted or signalled: the pods run on unless asked otherwise;
+	 * with none left, closing tidies the run dir away */
+	if (fs_backend() && (stop_pods || backend_idle(fs_backend())))
+		backend_close(fs_backend(), stop_pods);
 out:
 	free(abs_state);
 	free(abs_manifests);

@@ -343,4 +343,17 @@ t_rm_all() {
 }
 check "rm -r every pod: no containers left" t_rm_all
 
+t_run_dir_gone() {
+  local run; run=$(run_dir)
+  [ -d "$run" ] || { echo "no run dir while mounted"; return 1; }
+  # (the podfs running now was started in a check's subshell: its lock
+  # on the state dir says when it is gone)
+  fusermount3 -u "$MNT" && wait_for 10 flock -n "$STATE/lock" true &&
+  [ ! -e "$run" ] || { ls -R "$run"; return 1; }
+}
+check "podfs leaving with no pods removes its run dir" t_run_dir_gone
+mountpoint -q "$MNT" || podfs_start
+t_run_dir_again() { [ -d "$(run_dir)/runc" ] && [ -d "$(run_dir)/exits" ] && [ -d "$MNT/pods" ]; }
+check "the next podfs on the state dir makes it again" t_run_dir_again
+
 finish

@@ -91,7 +91,7 @@ TEST(shares_and_quota)
 static void requests_of(const char *init, const char *containers, int64_t *cpu, int64_t *mem)
 {
 	struct spec_pod *pod = podc(init, containers);
-	struct res_amount a = {-1, -1};
+	struct res_amount a = {-1, -1, -1};
 	if (pod)
 		res_pod_requests(pod, &a);
 	*cpu = a.cpu_milli;
@@ -132,7 +132,7 @@ static bool admit(const char *containers, int64_t used_cpu, int64_t used_mem, in
 		  char **reason, char **message)
 {
 	struct spec_pod *pod = podc(NULL, containers);
-	struct res_amount used = {used_cpu, used_mem}, alloc = {2000, 4LL << 30};
+	struct res_amount used = {used_cpu, used_mem, -1}, alloc = {2000, 4LL << 30, -1};
 	*reason = *message = NULL;
 	bool ok = pod && res_admit(pod, &used, used_pods, &alloc, 110, reason, message);
 	spec_pod_free(pod);
