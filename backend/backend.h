@@ -25,6 +25,7 @@ struct backend_opts {
 	const char **registry_mirrors;	  /* "REG=URL", NULL-terminated; may be NULL */
 	const char **insecure_registries; /* "HOST[:PORT]", NULL-terminated; may be NULL */
 	const char *registry_auth;	  /* credentials file; default STATE/auth.json */
+	const char *registry_certs_dir;	  /* TLS per registry; default STATE/certs.d */
 };
 
 /* Check a --pod-cidr value (IPv4 a.b.c.d/N, N from 8 to 30, the network

@@ -44,6 +44,10 @@ int backend_registry_setup(const struct backend_opts *o, const char *state_dir,
 		registry_set_auth_file(r, p);
 		free(p);
 	}
+	char *certs = o->registry_certs_dir ? xstrdup(o->registry_certs_dir)
+					    : xasprintf("%s/certs.d", state_dir);
+	registry_set_certs_dir(r, certs);
+	free(certs);
 	*out = r;
 	return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -13,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +51,7 @@ struct registry {
 	size_t nmirrors;
 	struct strv insecure;
 	char *auth_file;
+	char *certs_dir; /* Docker-style certs.d, or NULL */
 	struct token *tokens;
 	size_t ntokens;
 	atomic_int cancel;
@@ -82,6 +85,7 @@ void registry_free(struct registry *r)
 	free(r->mirrors);
 	strv_free(&r->insecure);
 	free(r->auth_file);
+	free(r->certs_dir);
 	for (size_t i = 0; i < r->ntokens; i++) {
 		free(r->tokens[i].key);
 		free(r->tokens[i].value);
@@ -165,11 +169,97 @@ static bool is_loopback(const char *hostport)
 	return !strcmp(h, "localhost") || !strncmp(h, "127.", 4) || !strcmp(h, "::1");
 }
 
+void registry_set_certs_dir(struct registry *r, const char *dir)
+{
+	free(r->certs_dir);
+	r->certs_dir = dir ? xstrdup(dir) : NULL;
+}
+
+/* CERTS/HOSTPORT, if that directory exists; NULL otherwise. A host:port
+ * comes from a reference or a URL, but is checked anyway: no '/', never
+ * "." or "..". */
+static char *certs_for(const struct registry *r, const char *hostport)
+{
+	if (!r->certs_dir || !*hostport || strchr(hostport, '/') || !strcmp(hostport, ".") ||
+	    !strcmp(hostport, ".."))
+		return NULL;
+	char *d = xasprintf("%s/%s", r->certs_dir, hostport);
+	struct stat st;
+	if (stat(d, &st) == 0 && S_ISDIR(st.st_mode))
+		return d;
+	free(d);
+	return NULL;
+}
+
+/* The system's CA bundle plus every DIR/\*.crt, as one PEM blob: the
+ * registry's own CA is trusted on top of the usual ones, as Docker does. */
+static char *ca_blob(const char *dir, size_t *len)
+{
+	struct strbuf sb;
+	sb_init(&sb);
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	const char *sys = v->cainfo ? v->cainfo : "/etc/ssl/certs/ca-certificates.crt";
+	size_t n = 0;
+	char *buf = NULL;
+	if (util_read_file(sys, 4 << 20, &buf, &n) == 0) {
+		sb_add(&sb, buf, n);
+		sb_putc(&sb, '\n');
+		free(buf);
+	}
+	struct dirent **names = NULL;
+	int k = scandir(dir, &names, NULL, alphasort);
+	for (int i = 0; i < k; i++) {
+		size_t l = strlen(names[i]->d_name);
+		if (l > 4 && !strcmp(names[i]->d_name + l - 4, ".crt")) {
+			cleanup_free char *p = xasprintf("%s/%s", dir, names[i]->d_name);
+			if (util_read_file(p, 1 << 20, &buf, &n) == 0) {
+				sb_add(&sb, buf, n);
+				sb_putc(&sb, '\n');
+				free(buf);
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	*len = sb.len;
+	return sb_steal(&sb);
+}
+
+/* DIR/NAME.cert with DIR/NAME.key: a client certificate (the first pair,
+ * by name). */
+static bool client_cert(const char *dir, char **cert, char **key)
+{
+	struct dirent **names = NULL;
+	int k = scandir(dir, &names, NULL, alphasort);
+	bool found = false;
+	for (int i = 0; i < k; i++) {
+		size_t l = strlen(names[i]->d_name);
+		if (!found && l > 5 && !strcmp(names[i]->d_name + l - 5, ".cert")) {
+			char *c = xasprintf("%s/%s", dir, names[i]->d_name);
+			char *y = xasprintf("%s/%.*s.key", dir, (int)(l - 5), names[i]->d_name);
+			if (access(y, R_OK) == 0) {
+				*cert = c;
+				*key = y;
+				found = true;
+			} else {
+				free(c);
+				free(y);
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	return found;
+}
+
 char *registry_endpoint_url(struct registry *r, const char *host)
 {
 	cleanup_free char *k = host_key(host);
 	if (!strcmp(k, "docker.io"))
 		return xstrdup("https://registry-1.docker.io");
+	cleanup_free char *certs = certs_for(r, k);
+	if (certs)
+		return xasprintf("https://%s", k); /* its own TLS, even on loopback */
 	bool insecure = is_loopback(k);
 	for (size_t i = 0; i < r->insecure.n; i++)
 		insecure |= !strcmp(r->insecure.v[i], k);
@@ -525,6 +615,21 @@ static int http_get(struct pull *pl, const char *url, const char *accept, const 
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, pl);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, rs->errbuf);
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024);
+	const char *hs = strstr(url, "://") ? strstr(url, "://") + 3 : url;
+	cleanup_free char *host = xstrndup(hs, strcspn(hs, "/"));
+	cleanup_free char *certs = certs_for(pl->r, host);
+	cleanup_free char *cas = NULL, *ccert = NULL, *ckey = NULL;
+	if (certs) {
+		struct curl_blob blob = {0};
+		cas = ca_blob(certs, &blob.len);
+		blob.data = cas;
+		blob.flags = CURL_BLOB_NOCOPY;
+		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+		if (client_cert(certs, &ccert, &ckey)) {
+			curl_easy_setopt(c, CURLOPT_SSLCERT, ccert);
+			curl_easy_setopt(c, CURLOPT_SSLKEY, ckey);
+		}
+	}
 	rs->errbuf[0] = '\0';
 	rs->cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
@@ -535,10 +640,19 @@ static int http_get(struct pull *pl, const char *url, const char *accept, const 
 		return 0; /* ours: the caller looks at sink_rc / too_big */
 	if (rs->cc == CURLE_ABORTED_BY_CALLBACK)
 		return fail(err, -ECANCELED, "cancelled");
-	const char *hs = strstr(url, "://") ? strstr(url, "://") + 3 : url;
-	cleanup_free char *host = xstrndup(hs, strcspn(hs, "/"));
-	return fail(err, -EHOSTUNREACH, "cannot reach %s (GET %s): %s", host, url,
-		    rs->errbuf[0] ? rs->errbuf : curl_easy_strerror(rs->cc));
+	const char *why = rs->errbuf[0] ? rs->errbuf : curl_easy_strerror(rs->cc);
+	if (rs->cc == CURLE_PEER_FAILED_VERIFICATION || rs->cc == CURLE_SSL_CACERT_BADFILE)
+		return fail(err, -EHOSTUNREACH,
+			    "cannot reach %s (GET %s): %s; a registry with its own CA: put the "
+			    "CA certificate in %s/%s/ca.crt",
+			    host, url, why, pl->r->certs_dir ? pl->r->certs_dir : "CERTS_DIR",
+			    host);
+	if (certs && !ccert && strstr(why, "alert") && strstr(why, "certificate"))
+		return fail(err, -EHOSTUNREACH,
+			    "cannot reach %s (GET %s): %s; if the registry wants a client "
+			    "certificate, put NAME.cert and NAME.key in %s",
+			    host, url, why, certs);
+	return fail(err, -EHOSTUNREACH, "cannot reach %s (GET %s): %s", host, url, why);
 }
 
 char *registry_error_message(const char *body, size_t len, char *code_out, size_t code_len)
@@ -879,6 +993,16 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 	}
 	if (rc < 0)
 		goto out;
+	if (rs.status == 400 && !strncmp(pl->base, "http://", 7) && rs.body.buf &&
+	    strstr(rs.body.buf, "HTTPS server")) {
+		/* Go's answer to plain HTTP on a TLS port */
+		rc = fail(err, -EPROTO,
+			  "%s/v2/ answered HTTP 400: the registry speaks HTTPS; to use it, put "
+			  "its CA certificate in %s/%s/ca.crt",
+			  pl->base, pl->r->certs_dir ? pl->r->certs_dir : "CERTS_DIR",
+			  pl->base + 7);
+		goto out;
+	}
 	if (rs.status != 200) {
 		rc = fail(err, rs.status == 401 || rs.status == 403 ? -EACCES : -EPROTO,
 			  "%s/v2/ answered HTTP %ld: not an OCI registry, or access denied",

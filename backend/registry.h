@@ -33,6 +33,11 @@ int registry_add_insecure(struct registry *r, const char *hostport, char **err);
  * base64(user:pass)} or {"username","password"}}}); read at each pull. A
  * missing file means anonymous. */
 void registry_set_auth_file(struct registry *r, const char *path);
+/* TLS per registry, as Docker's certs.d: DIR/HOST:PORT/ holds *.crt (CA
+ * certificates, trusted on top of the system's) and NAME.cert with
+ * NAME.key (a client certificate). A registry with such a directory is
+ * spoken to over HTTPS, even on loopback. NULL: none. */
+void registry_set_certs_dir(struct registry *r, const char *dir);
 /* Abort pulls in flight (their transfers fail with "cancelled"). */
 void registry_cancel(struct registry *r);
 

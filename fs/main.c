@@ -34,6 +34,9 @@ static void usage(FILE *f)
 	      "                         localhost and 127.0.0.0/8 always are)\n"
 	      "  --registry-auth FILE   Docker-style credentials ({\"auths\": ...});\n"
 	      "                         default STATE/auth.json\n"
+	      "  --registry-certs-dir DIR   TLS per registry, as Docker's certs.d:\n"
+	      "                         DIR/HOST:PORT/ca.crt (and NAME.cert + NAME.key);\n"
+	      "                         default STATE/certs.d\n"
 	      "  --pod-cidr CIDR        pod network range for the CNI bridge (default 10.88.0.0/16)\n"
 	      "  --cni-bin-dir DIR      the CNI plugins (default /usr/lib/cni)\n"
 	      "  -f                     stay in the foreground\n"
@@ -117,7 +120,7 @@ int main(int argc, char **argv)
 	size_t nmirrors = 0, ninsecure = 0;
 	ma.bo.registry_mirrors = mirrors;
 	ma.bo.insecure_registries = insecure;
-	char *abs_state = NULL, *abs_manifests = NULL;
+	char *abs_state = NULL, *abs_manifests = NULL, *abs_auth = NULL, *abs_certs = NULL;
 	int ret = 0;
 	int fargc = 0;
 	fargv[fargc++] = argv[0];
@@ -177,6 +180,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--registry-auth") && val) {
 			ma.bo.registry_auth = val;
 			i++;
+		} else if (!strcmp(a, "--registry-certs-dir") && val) {
+			ma.bo.registry_certs_dir = val;
+			i++;
 		} else if (a[0] == '-') {
 			fprintf(stderr, "podfs: unknown option %s\n", a);
 			usage(stderr);
@@ -208,6 +214,10 @@ int main(int argc, char **argv)
 	abs_manifests = absolute(ma.bo.manifest_dir);
 	ma.bo.state_dir = abs_state;
 	ma.bo.manifest_dir = abs_manifests;
+	abs_auth = absolute(ma.bo.registry_auth);
+	abs_certs = absolute(ma.bo.registry_certs_dir);
+	ma.bo.registry_auth = abs_auth;
+	ma.bo.registry_certs_dir = abs_certs;
 	/* refused before the mount point is touched, while stderr is still
 	 * the user's terminal (the daemon's is /dev/null) */
 	char *err = NULL;
@@ -238,6 +248,8 @@ int main(int argc, char **argv)
 out:
 	free(abs_state);
 	free(abs_manifests);
+	free(abs_auth);
+	free(abs_certs);
 	free(fargv);
 	free(mirrors);
 	free(insecure);

@@ -22,6 +22,11 @@
 #   url    prints http://127.0.0.1:PORT (fails if it is not running).
 #
 # Clients must use plain HTTP: skopeo --tls-verify=false / --dest-tls-verify=false.
+# With PODFS_REGISTRY_TLS=DIR at start, it speaks HTTPS instead, with
+# DIR/server.crt and DIR/server.key (DIR/ca.crt is the CA clients trust);
+# if DIR/client-ca.crt exists, clients must show a certificate it signed
+# (DIR/client.cert + DIR/client.key are used for the readiness check).
+# url then prints https://127.0.0.1:PORT.
 # REGISTRY_* environment variables are removed before starting, since the
 # registry lets them override the config file.
 set -euo pipefail
@@ -68,9 +73,20 @@ alive() {
   [ -n "$st" ] && [ "$st" != Z ]
 }
 
+TLS=${PODFS_REGISTRY_TLS:-}
+[ -z "$TLS" ] || TLS=$(cd "$TLS" && pwd) || die "PODFS_REGISTRY_TLS: no such directory"
+SCHEME=http
+[ -z "$TLS" ] || SCHEME=https
+
 # http_status PORT: HTTP status of GET /v2/, or 000.
 http_status() {
-  curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$1/v2/" 2>/dev/null || true
+  local tlsargs=()
+  if [ -n "$TLS" ]; then
+    tlsargs=(--cacert "$TLS/ca.crt")
+    [ ! -f "$TLS/client-ca.crt" ] || tlsargs+=(--cert "$TLS/client.cert" --key "$TLS/client.key")
+  fi
+  curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${tlsargs[@]}" \
+    "$SCHEME://127.0.0.1:$1/v2/" 2>/dev/null || true
 }
 
 # A port nobody listens on, outside the usual ephemeral range (32768-60999).
@@ -114,6 +130,19 @@ http:
   headers:
     X-Content-Type-Options: [nosniff]
 EOF
+    if [ -n "$TLS" ]; then
+      cat <<EOF
+  tls:
+    certificate: $(yaml_str "$TLS/server.crt")
+    key: $(yaml_str "$TLS/server.key")
+EOF
+      if [ -f "$TLS/client-ca.crt" ]; then
+        cat <<EOF
+    clientcas:
+      - $(yaml_str "$TLS/client-ca.crt")
+EOF
+      fi
+    fi
     if [ -n "${2:-}" ]; then
       cat <<EOF
 auth:
@@ -223,6 +252,8 @@ case $CMD in
   stop) do_stop ;;
   url)
     running && [ -s "$PORTF" ] || die "no registry running for $STATE"
-    echo "http://127.0.0.1:$(cat "$PORTF")"
+    scheme=http
+    ! grep -q '^  tls:' "$CFG" || scheme=https
+    echo "$scheme://127.0.0.1:$(cat "$PORTF")"
     ;;
 esac
