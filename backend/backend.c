@@ -24,6 +24,7 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -222,6 +223,12 @@ int backend_open(const struct backend_opts *opts, struct backend **out, char **e
 			      opts->cni_bin_dir, NULL, b->host_ip, err)) < 0)
 		goto fail;
 	b->node_milli_cpu = (int64_t)sysconf(_SC_NPROCESSORS_ONLN) * 1000;
+	/* the kubelet's nodefs: the file system its root dir (here the
+	 * state dir: writable layers, logs, emptyDirs) lives on */
+	struct statvfs vfs;
+	b->node_ephemeral = statvfs(b->state_dir, &vfs) == 0
+				? (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize
+				: -1;
 	struct sysinfo si;
 	if (sysinfo(&si) == 0)
 		b->node_memory = (int64_t)si.totalram * si.mem_unit;

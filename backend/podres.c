@@ -29,7 +29,7 @@ static bool counts(const struct pod *p)
 void podres_node_totals(struct backend *b, struct res_amount *req, struct res_amount *lim,
 			int64_t *npods)
 {
-	__int128 rc = 0, rm = 0, lc = 0, lm = 0;
+	__int128 rc = 0, rm = 0, re = 0, lc = 0, lm = 0, le = 0;
 	int64_t n = 0;
 	for (size_t i = 0; i < b->npods; i++) {
 		const struct pod *p = b->pods[i];
@@ -40,16 +40,20 @@ void podres_node_totals(struct backend *b, struct res_amount *req, struct res_am
 		res_pod_limits(p->spec, &l);
 		rc += r.cpu_milli;
 		rm += r.memory;
+		re += r.ephemeral > 0 ? r.ephemeral : 0;
 		lc += l.cpu_milli;
 		lm += l.memory;
+		le += l.ephemeral > 0 ? l.ephemeral : 0;
 		n++;
 	}
 #define CLAMP(v) ((v) > INT64_MAX ? INT64_MAX : (int64_t)(v))
 	req->cpu_milli = CLAMP(rc);
 	req->memory = CLAMP(rm);
+	req->ephemeral = CLAMP(re);
 	if (lim) {
 		lim->cpu_milli = CLAMP(lc);
 		lim->memory = CLAMP(lm);
+		lim->ephemeral = CLAMP(le);
 	}
 #undef CLAMP
 	if (npods)
@@ -58,7 +62,7 @@ void podres_node_totals(struct backend *b, struct res_amount *req, struct res_am
 
 bool podres_admit(struct backend *b, struct pod *p)
 {
-	struct res_amount used, alloc = {b->node_milli_cpu, b->node_memory, -1};
+	struct res_amount used, alloc = {b->node_milli_cpu, b->node_memory, b->node_ephemeral};
 	int64_t npods;
 	podres_node_totals(b, &used, NULL, &npods);
 	char *reason = NULL, *message = NULL;

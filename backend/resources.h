@@ -44,7 +44,9 @@ void res_pod_requests(const struct spec_pod *pod, struct res_amount *out);
 /* The same sum over the limits (a container without one adds nothing). */
 void res_pod_limits(const struct spec_pod *pod, struct res_amount *out);
 
-/* Admission against what is left of the node. USED is the sum of the
+/* Admission against what is left of the node (pods, cpu, memory, then
+ * ephemeral-storage, as the scheduler's Fits; an allocatable ephemeral of
+ * -1 is not checked). USED is the sum of the
  * admitted pods' requests, USED_PODS their number. Returns true if the pod
  * fits; else false with *reason ("OutOfcpu", "OutOfmemory", "OutOfpods")
  * and *message ("Node didn't have enough resource: cpu, requested: 3000,

@@ -121,6 +121,41 @@ t_restart_keeps() {
 }
 check "podfs restarted: the evicted pods stay evicted, nothing restarts" t_restart_keeps
 
+t_node_and_admission() {
+  # the node's ephemeral-storage is the state dir's file system
+  local cap; cap=$(python3 -c 'import os,sys; s=os.statvfs(sys.argv[1]); print(s.f_blocks*s.f_frsize)' "$STATE")
+  grep -A2 '^capacity:' "$MNT/node" | grep -q '^  ephemeral-storage: ' &&
+  pod huge <<YAML &&
+apiVersion: v1
+kind: Pod
+spec:
+  containers:
+  - name: app
+    image: busybox
+    command: ["sleep", "3600"]
+    resources: {requests: {ephemeral-storage: "$((cap + 1))"}}
+YAML
+  wait_for 20 phase_is huge Failed &&
+  [ "$(st huge 'd["reason"]')" = "OutOfephemeral-storage" ] &&
+  st huge 'd["message"]' | grep -q "^Pod was rejected: Node didn't have enough resource: ephemeral-storage, requested: $((cap + 1)), used: [0-9]*, capacity: $cap\$" &&
+  pod envstore <<'YAML' &&
+apiVersion: v1
+kind: Pod
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: app
+    image: busybox
+    command: ["sleep", "3600"]
+    env:
+    - {name: EPH, valueFrom: {resourceFieldRef: {resource: limits.ephemeral-storage}}}
+YAML
+  wait_for 30 phase_is envstore Running &&
+  [ "$(sed -n 's/^EPH=//p' "$MNT/pods/envstore/env")" = "$cap" ] &&
+  rm -r "$MNT/pods/huge" "$MNT/pods/envstore"
+}
+check "the node's ephemeral-storage: admission (OutOfephemeral-storage), and a missing limit in resourceFieldRef" t_node_and_admission
+
 t_delete() {
   local p
   for p in vol ctr total fits; do rm -r "$MNT/pods/$p" || return 1; done

@@ -139,6 +139,48 @@ static bool admit(const char *containers, int64_t used_cpu, int64_t used_mem, in
 	return ok;
 }
 
+/* ephemeral-storage comes after pods, cpu and memory; limits default the
+ * requests; an unknown node size (-1) checks nothing */
+TEST(admission_ephemeral_storage)
+{
+	const char *big = C("a", ", resources: {limits: {ephemeral-storage: 6Gi}}");
+	struct spec_pod *pod = podc(NULL, big);
+	struct res_amount used = {0, 0, 5LL << 30}, alloc = {2000, 4LL << 30, 10LL << 30};
+	char *reason = NULL, *msg = NULL;
+	CHECK(pod && !res_admit(pod, &used, 1, &alloc, 110, &reason, &msg));
+	CHECK_STREQ(reason, "OutOfephemeral-storage");
+	CHECK_STREQ(msg, "Node didn't have enough resource: ephemeral-storage, requested: "
+			 "6442450944, used: 5368709120, capacity: 10737418240");
+	free(reason);
+	free(msg);
+	used.ephemeral = 4LL << 30; /* exactly fits */
+	reason = msg = NULL;
+	CHECK(pod && res_admit(pod, &used, 1, &alloc, 110, &reason, &msg));
+	CHECK(reason == NULL);
+	alloc.ephemeral = -1;
+	used.ephemeral = 100LL << 30;
+	CHECK(pod && res_admit(pod, &used, 1, &alloc, 110, &reason, &msg));
+	/* memory is reported first when both are short */
+	spec_pod_free(pod);
+	pod = podc(NULL, C("a", ", resources: {requests: {memory: 8Gi, ephemeral-storage: 20Gi}}"));
+	alloc.ephemeral = 10LL << 30;
+	used.ephemeral = 0;
+	CHECK(pod && !res_admit(pod, &used, 1, &alloc, 110, &reason, &msg));
+	CHECK_STREQ(reason, "OutOfmemory");
+	free(reason);
+	free(msg);
+	spec_pod_free(pod);
+	struct res_amount lim;
+	pod = podc(NULL, C("a", "") C("b", ", resources: {limits: {ephemeral-storage: 1Mi}}"));
+	res_pod_limits(pod, &lim);
+	CHECK(lim.ephemeral == 1 << 20);
+	spec_pod_free(pod);
+	pod = podc(NULL, C("a", ""));
+	res_pod_limits(pod, &lim);
+	CHECK(lim.ephemeral == -1);
+	spec_pod_free(pod);
+}
+
 TEST(admission)
 {
 	char *reason, *msg;
@@ -537,6 +579,7 @@ int main(void)
 	RUN(shares_and_quota);
 	RUN(pod_requests_init_and_sidecars);
 	RUN(admission);
+	RUN(admission_ephemeral_storage);
 	RUN(pod_cgroup_values);
 	RUN(oom_score_adj);
 	RUN(memory_volume_size);
