@@ -244,6 +244,33 @@ t_rescan() {
 }
 check "the 20 s rescan finds what inotify cannot see (manifest dir symlink switched)" t_rescan
 
+# a pod whose emptyDir outgrows its sizeLimit (writes 2 MiB into 1Mi)
+full_yaml() {
+  cat <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $1}
+spec:
+  terminationGracePeriodSeconds: 2
+  volumes: [{name: cache, emptyDir: {sizeLimit: 1Mi}}]
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "dd if=/dev/zero of=/cache/big bs=1024 count=2048 2>/dev/null; echo wrote; sleep 3600"]
+    volumeMounts: [{name: cache, mountPath: /cache}]
+YAML
+}
+t_static_not_evicted() {
+  full_yaml full >"$M/full.yaml" && mkdir "$MNT/pods/treefull" && full_yaml treefull >"$MNT/pods/treefull/spec.yaml" &&
+  wait_for 30 file_has "$MNT/pods/full-$NODE/logs" wrote && wait_for 30 file_has "$MNT/pods/treefull/logs" wrote &&
+  sleep 11 &&
+  # the kubelet's eviction manager skips critical pods, static pods among them
+  phase_is treefull Failed && grep -q "Warning Evicted" "$MNT/pods/treefull/events" &&
+  phase_is "full-$NODE" Running && ! grep -q Evicted "$MNT/pods/full-$NODE/events" &&
+  rm -r "$MNT/pods/treefull" && rm "$M/full.yaml" && wait_for 30 gone "full-$NODE"
+}
+check "a static pod over its emptyDir sizeLimit is not evicted (critical); the same pod in the tree is" t_static_not_evicted
+
 t_cleanup_by_files() {
   { [ ! -e "$MNT/pods/plain" ] || rm -r "$MNT/pods/plain"; } && rm -f "$M"/* &&
   wait_for 60 no_pods &&
