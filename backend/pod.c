@@ -5,6 +5,7 @@
  * containers, restarts by policy with CrashLoopBackOff, termination with a
  * grace period. Phases change only in compute_phase(). */
 #include "backend/pod.h"
+#include "backend/podlog.h"
 #include "backend/netns.h"
 #include "backend/oci.h"
 #include "backend/util.h"
@@ -102,130 +103,6 @@ void pod_event(struct backend *b, struct pod *p, bool warning, const char *reaso
 	announce(b, BC_MODIFIED, p->name, NULL, BF_EVENTS);
 }
 
-/* ---- plain-text logs ------------------------------------------------------ */
-
-static void plainlog_reset(struct plainlog *l)
-{
-	free(l->cri_path);
-	free(l->plain_path);
-	free(l->partial);
-	memset(l, 0, sizeof(*l));
-	l->wd = -1;
-}
-
-/* Convert what conmon appended to the CRI log since last time: drop the
- * timestamp, stream and P/F tag; join partial (P) lines. Returns true if
- * the plain log grew. */
-static bool plainlog_pump(struct plainlog *l)
-{
-	if (!l->cri_path)
-		return false;
-	int fd = open(l->cri_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	struct strbuf out;
-	sb_init(&out);
-	char buf[65536];
-	for (;;) {
-		ssize_t n = pread(fd, buf, sizeof(buf), l->cri_off);
-		if (n <= 0)
-			break;
-		l->cri_off += n;
-		size_t start = 0;
-		for (size_t i = 0; i < (size_t)n; i++) {
-			if (buf[i] != '\n')
-				continue;
-			/* a full CRI line: partial head + buf[start..i) */
-			size_t len = l->partial_len + (i - start);
-			char *line = xmalloc(len + 1);
-			memcpy(line, l->partial ? l->partial : "", l->partial_len);
-			memcpy(line + l->partial_len, buf + start, i - start);
-			line[len] = '\0';
-			free(l->partial);
-			l->partial = NULL;
-			l->partial_len = 0;
-			start = i + 1;
-			/* TIMESTAMP STREAM TAG CONTENT */
-			char *s1 = strchr(line, ' ');
-			char *s2 = s1 ? strchr(s1 + 1, ' ') : NULL;
-			char *tag = s2 ? s2 + 1 : NULL;
-			if (tag && (tag[0] == 'P' || tag[0] == 'F') && (tag[1] == ' ' || !tag[1])) {
-				const char *content = tag[1] ? tag + 2 : "";
-				sb_puts(&out, content);
-				if (tag[0] == 'F')
-					sb_putc(&out, '\n');
-			}
-			free(line);
-		}
-		if (start < (size_t)n) {
-			l->partial = xrealloc(l->partial, l->partial_len + (n - start));
-			memcpy(l->partial + l->partial_len, buf + start, n - start);
-			l->partial_len += n - start;
-		}
-	}
-	close(fd);
-	bool grew = false;
-	if (out.len) {
-		int pfd = open(l->plain_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-		if (pfd >= 0) {
-			size_t done = 0;
-			while (done < out.len) {
-				ssize_t w = write(pfd, out.buf + done, out.len - done);
-				if (w <= 0)
-					break;
-				done += (size_t)w;
-			}
-			close(pfd);
-			l->plain_size += done;
-			realtime_now(&l->mtime);
-			grew = true;
-		}
-	}
-	sb_free(&out);
-	return grew;
-}
-
-static char *log_dir(struct backend *b, struct pod *p, struct container *c)
-{
-	return xasprintf("%s/pods/%s/logs/%s", b->state_dir, p->name, c->name);
-}
-
-/* Point LOG at instance ATTEMPT's files, converting anything already there
- * (after a podfs restart the plain file is rebuilt from the CRI log). */
-static void plainlog_open(struct backend *b, struct pod *p, struct container *c,
-			  struct plainlog *l, int attempt)
-{
-	plainlog_reset(l);
-	char *dir = log_dir(b, p, c);
-	util_mkdir_p(dir, 0755);
-	l->cri_path = xasprintf("%s/%d.log", dir, attempt);
-	l->plain_path = xasprintf("%s/%d.plain", dir, attempt);
-	free(dir);
-	int fd = open(l->plain_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0)
-		close(fd);
-	realtime_now(&l->mtime);
-	plainlog_pump(l);
-}
-
-static void plainlog_watch(struct backend *b, struct plainlog *l)
-{
-	if (l->wd >= 0 || !l->cri_path)
-		return;
-	/* conmon creates the file; create it first so the watch can exist */
-	int fd = open(l->cri_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
-	if (fd >= 0)
-		close(fd);
-	l->wd = inotify_add_watch(b->ino_fd, l->cri_path, IN_MODIFY);
-}
-
-static void plainlog_unwatch(struct backend *b, struct plainlog *l)
-{
-	if (l->wd >= 0)
-		inotify_rm_watch(b->ino_fd, l->wd);
-	l->wd = -1;
-}
-
 /* ---- container status helpers ------------------------------------------- */
 
 static void set_waiting(struct container *c, const char *reason, const char *message)
@@ -280,8 +157,8 @@ static void container_free(struct container *c)
 	free(c->image_ref);
 	free(c->image_id);
 	oci_strv_free(c->env);
-	plainlog_reset(&c->log);
-	plainlog_reset(&c->prevlog);
+	podlog_reset(&c->log);
+	podlog_reset(&c->prevlog);
 	for (int k = 0; k < PK_COUNT; k++)
 		free(c->probes[k].last_failure);
 	free(c->kill_message);
@@ -861,7 +738,7 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 		res->err = xasprintf("write config.json: %s", strerror(-r));
 		goto out;
 	}
-	char *dir = log_dir(b, p, c);
+	char *dir = podlog_dir(b, p, c);
 	util_mkdir_p(dir, 0755);
 	log = xasprintf("%s/%d.log", dir, attempt);
 	free(dir);
@@ -1012,11 +889,11 @@ static void do_start(struct backend *b, struct pod *p, struct container *c)
 	}
 	if (restart) {
 		c->restart_count++;
-		plainlog_unwatch(b, &c->prevlog);
-		plainlog_reset(&c->prevlog);
+		podlog_unwatch(b, &c->prevlog);
+		podlog_reset(&c->prevlog);
 		c->prevlog = c->log;
 		c->prevlog.wd = -1;
-		plainlog_unwatch(b, &c->log);
+		podlog_unwatch(b, &c->log);
 		memset(&c->log, 0, sizeof(c->log));
 		c->log.wd = -1;
 	}
@@ -1026,8 +903,8 @@ static void do_start(struct backend *b, struct pod *p, struct container *c)
 	c->image_id = res.image_id;
 	oci_strv_free(c->env);
 	c->env = res.env;
-	plainlog_open(b, p, c, &c->log, attempt);
-	plainlog_watch(b, &c->log);
+	podlog_open(b, p, c, &c->log, attempt);
+	podlog_watch(b, &c->log);
 	/* what the container wrote between the first pump and the watch
 	 * raised no event: pump once more, now that the watch is there */
 	log_pump_announce(b, p, c);
@@ -1061,42 +938,6 @@ static void do_start(struct backend *b, struct pod *p, struct container *c)
 	p->dirty = true; /* what may start next (after a sidecar) is decided on the next pass */
 }
 
-/* The last LINES lines of a plain log, at most MAX bytes (the tail wins). */
-static char *log_tail(const struct plainlog *l, int lines, size_t max)
-{
-	if (!l->plain_path || !l->plain_size)
-		return NULL;
-	int fd = open(l->plain_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	size_t want = l->plain_size < 65536 ? l->plain_size : 65536;
-	char *buf = xmalloc(want + 1);
-	ssize_t n = pread(fd, buf, want, (off_t)(l->plain_size - want));
-	close(fd);
-	if (n <= 0) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	size_t len = (size_t)n;
-	size_t start = len;
-	int seen = 0;
-	if (start && buf[start - 1] == '\n')
-		start--;
-	while (start > 0 && seen < lines) {
-		start--;
-		if (buf[start] == '\n' && ++seen == lines) {
-			start++;
-			break;
-		}
-	}
-	if (len - start > max)
-		start = len - max;
-	char *out = xstrdup(buf + start);
-	free(buf);
-	return out;
-}
-
 /* The kubelet's termination message: the file at terminationMessagePath
  * (at most 4096 bytes), else with FallbackToLogsOnError and a failure the
  * last 80 lines of the log (at most 2048 bytes); else why podfs killed it. */
@@ -1117,7 +958,7 @@ static char *termination_message(struct backend *b, struct container *c, int cod
 	}
 	if (!msg && code != 0 && c->spec->termination_message_policy &&
 	    !strcmp(c->spec->termination_message_policy, "FallbackToLogsOnError"))
-		msg = log_tail(&c->log, 80, 2048);
+		msg = podlog_tail(&c->log, 80, 2048);
 	if (!msg && c->kill_message)
 		msg = xstrdup(c->kill_message);
 	return msg;
@@ -1141,7 +982,7 @@ static void container_exited(struct backend *b, struct pod *p, struct container 
 	c->ready = false;
 	c->started = false;
 	c->pid = 0;
-	plainlog_pump(&c->log);
+	podlog_pump(&c->log);
 	c->term.message = termination_message(b, c, code);
 	c->stop = STOP_NONE;
 	c->killing = false;
@@ -1202,8 +1043,8 @@ static void teardown(struct backend *b, struct pod *p)
 	char **cids = xcalloc(p->nc + 1, sizeof(char *));
 	for (size_t i = 0; i < p->nc; i++) {
 		struct container *c = &p->c[i];
-		plainlog_pump(&c->log);
-		plainlog_unwatch(b, &c->log);
+		podlog_pump(&c->log);
+		podlog_unwatch(b, &c->log);
 		cids[i] = xstrdup(*c->cid ? c->cid : c->term.cid);
 		c->cid[0] = '\0';
 	}
@@ -1595,7 +1436,7 @@ static void handle_exit_file(struct backend *b, const char *cid)
 /* Convert what is new in C's log and announce it. Lock held. */
 static void log_pump_announce(struct backend *b, struct pod *p, struct container *c)
 {
-	if (plainlog_pump(&c->log)) {
+	if (podlog_pump(&c->log)) {
 		announce(b, BC_MODIFIED, p->name, c->name, BF_LOGS);
 		if (c->spec == spec_default_container(p->spec))
 			announce(b, BC_MODIFIED, p->name, NULL, BF_LOGS);
@@ -1820,9 +1661,9 @@ static void pod_reconcile(struct backend *b, struct pod *p)
 	for (size_t i = 0; i < p->nc; i++) {
 		struct container *c = &p->c[i];
 		if (c->ever_started) {
-			plainlog_open(b, p, c, &c->log, c->attempt);
+			podlog_open(b, p, c, &c->log, c->attempt);
 			if (c->attempt > 0 && c->restart_count > 0)
-				plainlog_open(b, p, c, &c->prevlog, c->attempt - 1);
+				podlog_open(b, p, c, &c->prevlog, c->attempt - 1);
 		}
 		if (c->phase != C_RUNNING || !*c->cid)
 			continue;
@@ -1841,8 +1682,8 @@ static void pod_reconcile(struct backend *b, struct pod *p)
 		pid_t pid = 0;
 		char *state = rt_state(&b->rt, c->cid, &pid);
 		if (state && (!strcmp(state, "running") || !strcmp(state, "created"))) {
-			plainlog_watch(b, &c->log);
-			plainlog_pump(&c->log);
+			podlog_watch(b, &c->log);
+			podlog_pump(&c->log);
 			probes_resume(c);
 		} else {
 			/* gone without a trace: the kubelet's ContainerStatusUnknown */
