@@ -87,8 +87,10 @@ fuzz_objs   = $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(1) backend/util.c)
 FUZZ_OBJS_spec     := $(call fuzz_objs,backend/yamltree.c backend/spec.c \
 		backend/spec_decode.c backend/spec_validate.c backend/spec_json.c \
 		backend/quantity.c backend/diag.c)
-FUZZ_OBJS_registry := $(call fuzz_objs,backend/registry.c backend/image.c)
-FUZZ_OBJS_image    := $(call fuzz_objs,backend/image.c)
+IMAGE_SRCS         := backend/image.c backend/imagepull.c backend/imageref.c \
+		backend/unpack.c backend/imagefile.c backend/sha256.c
+FUZZ_OBJS_registry := $(call fuzz_objs,backend/registry.c $(IMAGE_SRCS))
+FUZZ_OBJS_image    := $(call fuzz_objs,$(IMAGE_SRCS))
 FUZZ_OBJS_cni      := $(call fuzz_objs,backend/cni.c)
 fuzz:
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang SANITIZE=address,undefined \

@@ -1,7 +1,8 @@
 /* image_parse.h: the parsers image.c applies to image JSON from layouts,
  * archives and registries (hostile input): descriptors, image manifests,
  * image indexes (with the platform choice) and image configs. Internal to
- * image.c; exposed for tests/fuzz/fuzz_image.c and unit tests. */
+ * image.c and imagepull.c; exposed for tests/fuzz/fuzz_image.c and unit
+ * tests. */
 #ifndef PODFS_IMAGE_PARSE_H
 #define PODFS_IMAGE_PARSE_H
 
