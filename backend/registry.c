@@ -647,7 +647,11 @@ static int http_get(struct pull *pl, const char *url, const char *accept, const 
 			    "CA certificate in %s/%s/ca.crt",
 			    host, url, why, pl->r->certs_dir ? pl->r->certs_dir : "CERTS_DIR",
 			    host);
-	if (certs && !ccert && strstr(why, "alert") && strstr(why, "certificate"))
+	/* a server refusing us for want of a client certificate: with TLS 1.3
+	 * that is an alert, or just a reset once the handshake looked done */
+	if (certs && !ccert && strncmp(url, "http://", 7) &&
+	    (rs->cc == CURLE_SSL_CONNECT_ERROR || rs->cc == CURLE_SEND_ERROR ||
+	     rs->cc == CURLE_RECV_ERROR))
 		return fail(err, -EHOSTUNREACH,
 			    "cannot reach %s (GET %s): %s; if the registry wants a client "
 			    "certificate, put NAME.cert and NAME.key in %s",
