@@ -180,19 +180,36 @@ static int refs_save(struct image_store *st, const struct refs *r, char **err)
 
 /* ---- locks ------------------------------------------------------------- */
 
+/* A lock file may be unlinked by its holder when done (image_flock_drop):
+ * whoever got the lock on a file that is no longer at PATH holds nothing,
+ * and opens PATH again. */
 int image_flock_open(const char *path, int op)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	while (flock(fd, op) < 0) {
-		if (errno == EINTR)
-			continue;
-		int e = -errno;
-		close(fd);
-		return e;
+	for (;;) {
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -errno;
+		while (flock(fd, op) < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = -errno;
+			close(fd);
+			return e;
+		}
+		struct stat a, b;
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			return fd;
+		close(fd); /* dropped while we waited: take the new one */
 	}
-	return fd;
+}
+
+void image_flock_drop(const char *path, int fd)
+{
+	if (fd < 0)
+		return;
+	unlink(path); /* while held: see image_flock_open */
+	close(fd);
 }
 
 int image_guard_enter(struct image_store *st, bool exclusive, struct guard *g, char **err)
@@ -845,8 +862,9 @@ void image_import_free(struct import *im)
 		free(im->jb[i].buf);
 	strv_free(&im->placed_layers);
 	for (size_t i = 0; i < im->nlocks; i++)
-		close(im->lock_fds[i]);
+		image_flock_drop(im->lock_paths.v[i], im->lock_fds[i]);
 	free(im->lock_fds);
+	strv_free(&im->lock_paths);
 	if (im->prog_mu_init)
 		pthread_mutex_destroy(&im->prog_mu);
 }

@@ -109,8 +109,10 @@ int image_ingest(struct image_store *st, const char *ref, const char *top, size_
 		 struct image_ingest_result *res, char **err);
 
 /* Take the per-reference pull lock (REF normalized; blocks). Returns the
- * fd to close to release it, or -errno with *err. */
+ * fd to give to image_unlock_ref, or -errno with *err. */
 int image_lock_ref(struct image_store *st, const char *ref, char **err);
+/* Release it; its lock file goes (STATE/images/locks keeps nothing). */
+void image_unlock_ref(struct image_store *st, const char *ref, int fd);
 
 /* Is REF in the store? 1 (and *PULLED: it came from a registry rather
  * than from image_import), 0, or -EINVAL with *err if it does not parse. */

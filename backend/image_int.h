@@ -54,6 +54,8 @@ struct guard {
 /* Open (creating) the lock file PATH and flock() it with OP: an fd, or
  * -errno. */
 int image_flock_open(const char *path, int op);
+/* Release a lock of image_flock_open and remove its file. */
+void image_flock_drop(const char *path, int fd);
 /* Enter the store: shared (import, lookup, list) or exclusive (remove). */
 int image_guard_enter(struct image_store *st, bool exclusive, struct guard *g, char **err);
 /* Leave the store or refs.json; nothing if G was never entered. */
@@ -110,6 +112,7 @@ struct import {
 	bool prog_mu_init;
 	int *lock_fds; /* per-blob locks held until the commit */
 	size_t nlocks;
+	struct strv lock_paths; /* their files, removed on release */
 	bool pulled;
 	struct image_ingest_result *res;
 };

@@ -231,10 +231,12 @@ static int lock_layers(struct image_store *st, struct import *im, char **err)
 			continue;
 		cleanup_free char *p = xasprintf("%s/%s", dir, hex.v[i]);
 		int fd = image_flock_open(p, LOCK_EX);
-		if (fd < 0)
+		if (fd < 0) {
 			rc = fail(err, fd, "lock \"%s\": %s", p, strerror(-fd));
-		else
+		} else {
 			im->lock_fds[im->nlocks++] = fd;
+			strv_push(&im->lock_paths, p);
+		}
 	}
 	strv_free(&hex);
 	return rc;
@@ -626,17 +628,28 @@ int image_ingest(struct image_store *st, const char *ref, const char *top, size_
 	return rc;
 }
 
-int image_lock_ref(struct image_store *st, const char *ref, char **err)
+static char *ref_lock_path(struct image_store *st, const char *ref)
 {
 	char dg[SHA256_DIGEST_LEN + 1];
 	sha256_buf(ref, strlen(ref), dg);
+	return xasprintf("%s/locks/ref-%s", st->root, dg + 7);
+}
+
+int image_lock_ref(struct image_store *st, const char *ref, char **err)
+{
 	cleanup_free char *dir = xasprintf("%s/locks", st->root);
 	int rc = imagefile_mkdir_p(dir, 0700);
 	if (rc < 0)
 		return fail(err, rc, "mkdir \"%s\": %s", dir, strerror(-rc));
-	cleanup_free char *p = xasprintf("%s/ref-%s", dir, dg + 7);
+	cleanup_free char *p = ref_lock_path(st, ref);
 	int fd = image_flock_open(p, LOCK_EX);
 	if (fd < 0)
 		return fail(err, fd, "lock \"%s\": %s", p, strerror(-fd));
 	return fd;
+}
+
+void image_unlock_ref(struct image_store *st, const char *ref, int fd)
+{
+	cleanup_free char *p = ref_lock_path(st, ref);
+	image_flock_drop(p, fd);
 }

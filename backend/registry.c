@@ -1247,7 +1247,7 @@ int registry_pull(struct registry *r, struct image_store *st, const char *ref,
 	rc = image_ingest(st, norm, top, len, mt, &src, res, err);
 out:
 	if (lockfd >= 0)
-		close(lockfd);
+		image_unlock_ref(st, norm, lockfd);
 	sb_free(&errs);
 	free(top);
 	free(mt);

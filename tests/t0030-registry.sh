@@ -223,9 +223,11 @@ t_concurrent_cli() {
   local big
   big=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]+"/blobs/sha256/"+json.load(open(sys.argv[1]+"/index.json"))["manifests"][0]["digest"][7:])); print(max(m["layers"],key=lambda l:l["size"])["digest"])' "$W/big") &&
   echo "big layer $big" &&
-  [ "$(tail -n +"$((before + 1))" "$REG/log" | grep -c "\"GET /v2/test/big/blobs/$big HTTP")" = 1 ]
+  [ "$(tail -n +"$((before + 1))" "$REG/log" | grep -c "\"GET /v2/test/big/blobs/$big HTTP")" = 1 ] &&
+  # their lock files (per reference, per layer) went with the locks
+  [ -z "$(ls "$CLI/images/locks")" ] || { ls "$CLI/images/locks"; return 1; }
 }
-check "two processes pulling one image at once: one download of the layer" t_concurrent_cli
+check "two processes pulling one image at once: one download of the layer, no lock files left" t_concurrent_cli
 
 t_progress_plain() {
   pf image rm "$H/test/big" && pf image pull "$H/test/big" >"$T/o" 2>"$T/e" && cat "$T/e" &&

@@ -3,6 +3,7 @@
  * imports them, hostile ones included. Needs root: layers carry devices,
  * ownership and trusted.* xattrs. */
 #include "backend/image.h"
+#include "backend/image_int.h"
 #include "backend/util.h"
 #include "tests/unit/testhelp.h"
 
@@ -1437,6 +1438,52 @@ TEST(real_test_images)
 	image_store_close(st);
 }
 
+/* Lock files are removed by their holder; a waiter on the removed file
+ * must notice and lock the file now at the path, so that two holders are
+ * never at the same time. */
+struct lockrace {
+	const char *path;
+	int fd;
+	int64_t got_ms;
+};
+
+static void *take_lock(void *arg)
+{
+	struct lockrace *lr = arg;
+	lr->fd = image_flock_open(lr->path, LOCK_EX);
+	lr->got_ms = util_now_ms();
+	return NULL;
+}
+
+TEST(lock_files_dropped_by_their_holder)
+{
+	char *path = xasprintf("%s/lockrace", top);
+	int a = image_flock_open(path, LOCK_EX);
+	CHECK(a >= 0);
+	struct lockrace w1 = {path, -1, 0}, w2 = {path, -1, 0};
+	pthread_t t1, t2;
+	pthread_create(&t1, NULL, take_lock, &w1);
+	pthread_create(&t2, NULL, take_lock, &w2);
+	usleep(100 * 1000);
+	CHECK(w1.fd == -1 && w2.fd == -1); /* both wait */
+	int64_t dropped = util_now_ms();
+	image_flock_drop(path, a);
+	/* one of them gets it, on the file at the path; the other still waits */
+	usleep(100 * 1000);
+	struct lockrace *first = w1.fd >= 0 ? &w1 : &w2, *second = first == &w1 ? &w2 : &w1;
+	CHECK(first->fd >= 0 && first->got_ms >= dropped);
+	CHECK(second->fd == -1);
+	struct stat fs, ps;
+	CHECK(fstat(first->fd, &fs) == 0 && stat(path, &ps) == 0 && fs.st_ino == ps.st_ino);
+	image_flock_drop(path, first->fd);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	CHECK(second->fd >= 0);
+	image_flock_drop(path, second->fd);
+	CHECK(access(path, F_OK) != 0); /* nothing left behind */
+	free(path);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -1466,6 +1513,7 @@ int main(void)
 	RUN(leftovers_removed_on_open);
 	RUN(leftovers_removed_while_store_busy);
 	RUN(concurrent_imports);
+	RUN(lock_files_dropped_by_their_holder);
 	RUN(real_test_images);
 
 	char *cmd = xasprintf("rm -rf '%s'", top);
