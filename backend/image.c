@@ -241,6 +241,18 @@ void image_guard_leave(struct guard *g)
 	g->st = NULL;
 }
 
+int image_use_lock(struct image_store *st, bool exclusive)
+{
+	cleanup_free char *p = xasprintf("%s/use.lock", st->root);
+	return image_flock_open(p, exclusive ? LOCK_EX : LOCK_SH);
+}
+
+void image_use_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Hold refs.json for a read-modify-write. */
 static int refs_enter(struct image_store *st, struct guard *g, char **err)
 {

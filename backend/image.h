@@ -138,4 +138,13 @@ char *image_list_table(struct image_store *st);
  * is no such image. */
 int image_remove(struct image_store *st, const char *ref, bool in_use, char **err);
 
+/* The use lock, between naming an image and removing one: taken shared
+ * while a pod's spec is stored, exclusive by `image rm` from its check that
+ * no stored spec names the image until the image is gone. A pod applied
+ * meanwhile is either seen by the check or applied after the removal (and
+ * then pulls by its policy). Returns an fd for image_use_unlock, or
+ * -errno. */
+int image_use_lock(struct image_store *st, bool exclusive);
+void image_use_unlock(int fd);
+
 #endif

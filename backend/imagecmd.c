@@ -220,8 +220,11 @@ int backend_image_cmd(const struct backend_opts *o, int argc, char **argv)
 		free(t);
 	} else if (!strcmp(argv[0], "rm") && argc == 2) {
 		char *who = NULL;
+		int ul = image_use_lock(st, true);
 		bool used = image_in_use(state_dir, st, argv[1], &who);
-		if (image_remove(st, argv[1], used, &err) < 0) {
+		int rr = image_remove(st, argv[1], used, &err);
+		image_use_unlock(ul);
+		if (rr < 0) {
 			fprintf(stderr, "podfs: image rm %s: %s%s%s\n", argv[1], err,
 				who ? ": pod " : "", who ? who : "");
 			ret = 1;

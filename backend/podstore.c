@@ -3,6 +3,7 @@
  * instances, restart counts, last terminations, back-off, events). Both are
  * written to a temporary file, fsynced and renamed, so a crash leaves the
  * old or the new version, never a torn one. */
+#include "backend/image.h"
 #include "backend/pod.h"
 #include "backend/util.h"
 
@@ -24,8 +25,11 @@ int podstore_save_spec(struct backend *b, const char *name, const char *buf, siz
 	char *dir = podstore_pod_dir(b, name);
 	int r = util_mkdir_p(dir, 0700);
 	char *path = xasprintf("%s/spec.yaml", dir);
+	/* `image rm` must see this spec, or finish before it is stored */
+	int ul = b->images ? image_use_lock(b->images, false) : -1;
 	if (r == 0)
 		r = util_write_atomic(path, buf, len, 0600);
+	image_use_unlock(ul);
 	if (r < 0 && err)
 		*err = xasprintf("store %s: %s", path, strerror(-r));
 	free(path);

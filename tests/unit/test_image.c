@@ -1484,6 +1484,27 @@ TEST(lock_files_dropped_by_their_holder)
 	free(path);
 }
 
+/* `image rm`'s use lock excludes the shared holders (specs being stored)
+ * and they each other not */
+TEST(use_lock)
+{
+	cleanup_free char *state = xasprintf("%s/uselock", top);
+	struct image_store *st = open_store(state);
+	int a = image_use_lock(st, false), b = image_use_lock(st, false);
+	CHECK(a >= 0 && b >= 0);
+	cleanup_free char *p = xasprintf("%s/images/use.lock", state);
+	int x = open(p, O_RDWR | O_CLOEXEC);
+	CHECK(x >= 0 && flock(x, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK);
+	image_use_unlock(a);
+	image_use_unlock(b);
+	CHECK(flock(x, LOCK_EX | LOCK_NB) == 0);
+	int s = open(p, O_RDWR | O_CLOEXEC);
+	CHECK(s >= 0 && flock(s, LOCK_SH | LOCK_NB) < 0);
+	close(s);
+	close(x);
+	image_store_close(st);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -1514,6 +1535,7 @@ int main(void)
 	RUN(leftovers_removed_while_store_busy);
 	RUN(concurrent_imports);
 	RUN(lock_files_dropped_by_their_holder);
+	RUN(use_lock);
 	RUN(real_test_images);
 
 	char *cmd = xasprintf("rm -rf '%s'", top);
