@@ -28,8 +28,7 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
-int backend_validate_buf(const char *name, const char *buf, size_t len, char **json,
-			 char **errors)
+int backend_validate_buf(const char *name, const char *buf, size_t len, char **json, char **errors)
 {
 	struct diag_list errs = {0};
 	struct spec_pod *pod = NULL;
@@ -53,10 +52,11 @@ int backend_validate_file(const char *file, char **json, char **errors)
 	*json = NULL;
 	*errors = NULL;
 	/* read one byte past the limit so "too large" is reported as such */
-	int r = util_read_file(strcmp(file, "-") ? file : "/dev/stdin", YT_MAX_BYTES + 1, &buf, &len);
+	int r =
+	    util_read_file(strcmp(file, "-") ? file : "/dev/stdin", YT_MAX_BYTES + 1, &buf, &len);
 	if (r == -EFBIG) {
-		*errors = xasprintf("%s: manifest is larger than the limit of %d bytes (1 MiB)\n", file,
-				    YT_MAX_BYTES);
+		*errors = xasprintf("%s: manifest is larger than the limit of %d bytes (1 MiB)\n",
+				    file, YT_MAX_BYTES);
 		return -EINVAL;
 	}
 	if (r < 0) {
@@ -86,11 +86,11 @@ int backend_lock_state(const char *state_dir, char **err)
 		ssize_t n = pread(fd, holder, sizeof(holder) - 1, 0);
 		holder[n > 0 ? n : 0] = '\0';
 		holder[strcspn(holder, "\n")] = '\0';
-		*err = xasprintf("state dir %s is in use by another podfs%s%s%s (it holds %s); "
-				 "one state dir serves one podfs: unmount that one first or use "
-				 "another --state-dir",
-				 state_dir, *holder ? " (pid " : "", holder, *holder ? ")" : "",
-				 lock);
+		*err =
+		    xasprintf("state dir %s is in use by another podfs%s%s%s (it holds %s); "
+			      "one state dir serves one podfs: unmount that one first or use "
+			      "another --state-dir",
+			      state_dir, *holder ? " (pid " : "", holder, *holder ? ")" : "", lock);
 		close(fd);
 		fd = -1;
 	}
@@ -226,9 +226,8 @@ int backend_open(const struct backend_opts *opts, struct backend **out, char **e
 	/* the kubelet's nodefs: the file system its root dir (here the
 	 * state dir: writable layers, logs, emptyDirs) lives on */
 	struct statvfs vfs;
-	b->node_ephemeral = statvfs(b->state_dir, &vfs) == 0
-				? (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize
-				: -1;
+	b->node_ephemeral =
+	    statvfs(b->state_dir, &vfs) == 0 ? (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize : -1;
 	struct sysinfo si;
 	if (sysinfo(&si) == 0)
 		b->node_memory = (int64_t)si.totalram * si.mem_unit;
@@ -421,10 +420,11 @@ int backend_pod_create(struct backend *b, const char *pod, char **err)
 {
 	if (!spec_is_dns1123_label(pod)) {
 		if (err)
-			*err = xasprintf("pod name \"%s\" must be a DNS-1123 label (lowercase letters, "
-					 "digits and '-', starting and ending with a letter or digit, "
-					 "at most 63 characters)",
-					 pod);
+			*err = xasprintf(
+			    "pod name \"%s\" must be a DNS-1123 label (lowercase letters, "
+			    "digits and '-', starting and ending with a letter or digit, "
+			    "at most 63 characters)",
+			    pod);
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&b->lock);
@@ -487,9 +487,10 @@ int backend_pod_apply(struct backend *b, const char *pod, const char *buf, size_
 	if (r < 0) {
 		msg = diag_format_all(&errs, "spec.yaml");
 	} else if (spec->name && strcmp(spec->name, pod)) {
-		msg = xasprintf("spec.yaml: metadata.name: \"%s\" does not match the pod's directory "
-				"name \"%s\"; leave it out or make them equal\n",
-				spec->name, pod);
+		msg =
+		    xasprintf("spec.yaml: metadata.name: \"%s\" does not match the pod's directory "
+			      "name \"%s\"; leave it out or make them equal\n",
+			      spec->name, pod);
 		r = -EINVAL;
 	}
 	diag_list_free(&errs);
@@ -531,8 +532,8 @@ int backend_pod_apply(struct backend *b, const char *pod, const char *buf, size_
 			free(msg);
 		return -EINVAL;
 	}
-	bool same = p->spec_yaml && p->spec_len == len && !memcmp(p->spec_yaml, buf, len) &&
-		    !p->pending;
+	bool same =
+	    p->spec_yaml && p->spec_len == len && !memcmp(p->spec_yaml, buf, len) && !p->pending;
 	if (same) {
 		spec_pod_free(spec);
 		if (p->apply_error) {
@@ -629,8 +630,8 @@ static char *env_text(const struct container *c)
 }
 
 /* Render FILE into a fresh buffer. Lock held. */
-static int render(struct backend *b, const char *pod, const char *container,
-		  enum backend_file file, char **buf, struct timespec *mtime)
+static int render(struct backend *b, const char *pod, const char *container, enum backend_file file,
+		  char **buf, struct timespec *mtime)
 {
 	if (file == BF_PS) {
 		*buf = status_ps_table(b);
@@ -682,8 +683,8 @@ static int render(struct backend *b, const char *pod, const char *container,
 	}
 }
 
-int backend_read(struct backend *b, const char *pod, const char *container,
-		 enum backend_file file, char **buf, size_t *len, struct timespec *mtime)
+int backend_read(struct backend *b, const char *pod, const char *container, enum backend_file file,
+		 char **buf, size_t *len, struct timespec *mtime)
 {
 	pthread_mutex_lock(&b->lock);
 	int r = render(b, pod, container, file, buf, mtime);
@@ -693,8 +694,8 @@ int backend_read(struct backend *b, const char *pod, const char *container,
 	return r;
 }
 
-int backend_log(struct backend *b, const char *pod, const char *container,
-		enum backend_file file, char **path, size_t *len, struct timespec *mtime)
+int backend_log(struct backend *b, const char *pod, const char *container, enum backend_file file,
+		char **path, size_t *len, struct timespec *mtime)
 {
 	pthread_mutex_lock(&b->lock);
 	struct pod *p = pod_find(b, pod);
@@ -718,8 +719,8 @@ int backend_log(struct backend *b, const char *pod, const char *container,
 	return r;
 }
 
-int backend_stat(struct backend *b, const char *pod, const char *container,
-		 enum backend_file file, size_t *len, struct timespec *mtime)
+int backend_stat(struct backend *b, const char *pod, const char *container, enum backend_file file,
+		 size_t *len, struct timespec *mtime)
 {
 	if (file == BF_LOGS || file == BF_PREVIOUS_LOG) {
 		char *path = NULL;

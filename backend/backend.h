@@ -15,11 +15,11 @@
 struct backend;
 
 struct backend_opts {
-	const char *state_dir; /* default /var/lib/podfs */
-	const char *node_name; /* default: the hostname */
-	double backoff_scale; /* 1.0 = Kubernetes' 10 s .. 300 s; tests shorten it */
-	const char *pod_cidr;	 /* the pod network's IPv4 range; default 10.88.0.0/16 */
-	const char *cni_bin_dir; /* the CNI plugins; default /usr/lib/cni */
+	const char *state_dir;	  /* default /var/lib/podfs */
+	const char *node_name;	  /* default: the hostname */
+	double backoff_scale;	  /* 1.0 = Kubernetes' 10 s .. 300 s; tests shorten it */
+	const char *pod_cidr;	  /* the pod network's IPv4 range; default 10.88.0.0/16 */
+	const char *cni_bin_dir;  /* the CNI plugins; default /usr/lib/cni */
 	const char *manifest_dir; /* static pods, as kubelet's --pod-manifest-path; or NULL */
 	int lock_fd; /* > 0: the state dir's lock, already taken by backend_lock_state */
 	const char **registry_mirrors;	  /* "REG=URL", NULL-terminated; may be NULL */
@@ -39,17 +39,17 @@ int backend_lock_state(const char *state_dir, char **err);
 
 /* The files of the tree, per pod or per container. */
 enum backend_file {
-	BF_SPEC, /* pods/N/spec.yaml */
+	BF_SPEC,   /* pods/N/spec.yaml */
 	BF_STATUS, /* pods/N/status (YAML) */
 	BF_STATUS_JSON,
 	BF_PHASE,
-	BF_LOGS, /* pods/N/logs, or containers/C/logs */
+	BF_LOGS,	 /* pods/N/logs, or containers/C/logs */
 	BF_PREVIOUS_LOG, /* containers/C/previous.log */
 	BF_ENV,
 	BF_EVENTS,
 	BF_CSTATUS, /* containers/C/status */
-	BF_PS, /* top-level ps */
-	BF_NODE, /* top-level node */
+	BF_PS,	    /* top-level ps */
+	BF_NODE,    /* top-level node */
 };
 
 /* Change announcements: the backend calls CB (from its own thread, never
@@ -85,8 +85,7 @@ int backend_pod_create(struct backend *b, const char *pod, char **err);
 int backend_pod_delete(struct backend *b, const char *pod);
 /* Apply a manifest to a pod: validated, stored durably, then acted on.
  * -EINVAL with the errors in *err (the running pod is untouched). */
-int backend_pod_apply(struct backend *b, const char *pod, const char *buf, size_t len,
-		      char **err);
+int backend_pod_apply(struct backend *b, const char *pod, const char *buf, size_t len, char **err);
 
 /* May spec.yaml of POD be written? 0, -ENOENT, or -EROFS for a static pod
  * (with REPORT, an events line then says which file to edit instead). */
@@ -94,15 +93,15 @@ int backend_spec_writable(struct backend *b, const char *pod, bool report);
 
 /* Snapshot of a generated file (or the applied spec) for reading: a copy
  * the caller frees, its size and mtime. -ENOENT if there is no such file. */
-int backend_read(struct backend *b, const char *pod, const char *container,
-		 enum backend_file file, char **buf, size_t *len, struct timespec *mtime);
+int backend_read(struct backend *b, const char *pod, const char *container, enum backend_file file,
+		 char **buf, size_t *len, struct timespec *mtime);
 /* Log files are served from disk: the path of the plain-text log, its
  * current size and mtime (from memory). -ENOENT if none yet. */
-int backend_log(struct backend *b, const char *pod, const char *container,
-		enum backend_file file, char **path, size_t *len, struct timespec *mtime);
+int backend_log(struct backend *b, const char *pod, const char *container, enum backend_file file,
+		char **path, size_t *len, struct timespec *mtime);
 /* Size and mtime of any file without copying it. */
-int backend_stat(struct backend *b, const char *pod, const char *container,
-		 enum backend_file file, size_t *len, struct timespec *mtime);
+int backend_stat(struct backend *b, const char *pod, const char *container, enum backend_file file,
+		 size_t *len, struct timespec *mtime);
 
 /* Check a manifest. On success return 0 and the normalized spec as JSON in
  * *json; on failure return -EINVAL (or -errno reading the file) and the
@@ -110,8 +109,7 @@ int backend_stat(struct backend *b, const char *pod, const char *container,
  * caller frees both. FILE "-" reads standard input. */
 int backend_validate_file(const char *file, char **json, char **errors);
 /* The same for a manifest already in memory; NAME labels the messages. */
-int backend_validate_buf(const char *name, const char *buf, size_t len, char **json,
-			 char **errors);
+int backend_validate_buf(const char *name, const char *buf, size_t len, char **json, char **errors);
 
 /* `podfs image ...` subcommands against OPTS' state dir (and registry
  * settings); print to stdout/stderr and return the process exit status. */

@@ -40,8 +40,9 @@ char *evict_decide(const struct spec_pod *spec, const struct evict_usage *u)
 		if (!disk_emptydir(v) || !v->has_size_limit || u->vol[i] < 0)
 			continue;
 		if (u->vol[i] > v->size_limit)
-			return xasprintf("Usage of EmptyDir volume \"%s\" exceeds the limit \"%s\". ",
-					 v->name, qty_format_bytes(v->size_limit, q, sizeof(q)));
+			return xasprintf(
+			    "Usage of EmptyDir volume \"%s\" exceeds the limit \"%s\". ", v->name,
+			    qty_format_bytes(v->size_limit, q, sizeof(q)));
 	}
 	/* podEphemeralStorageLimitEviction: containers and disk emptyDirs
 	 * against the sum of the containers' limits */
@@ -56,9 +57,10 @@ char *evict_decide(const struct spec_pod *spec, const struct evict_usage *u)
 			if (u->ctr[i] > 0)
 				used += u->ctr[i];
 		if (used > lim.ephemeral)
-			return xasprintf("Pod ephemeral local storage usage exceeds the total limit "
-					 "of containers %s. ",
-					 qty_format_bytes(lim.ephemeral, q, sizeof(q)));
+			return xasprintf(
+			    "Pod ephemeral local storage usage exceeds the total limit "
+			    "of containers %s. ",
+			    qty_format_bytes(lim.ephemeral, q, sizeof(q)));
 	}
 	/* containerEphemeralStorageLimitEviction: writable layer and logs */
 	for (size_t i = 0; i < spec->ninit + spec->ncont; i++) {
@@ -92,8 +94,8 @@ static int64_t du_dir(int dfd, dev_t dev, int depth)
 		sum += (int64_t)st.st_blocks * 512;
 		if (!S_ISDIR(st.st_mode) || st.st_dev != dev || depth >= DU_MAX_DEPTH)
 			continue;
-		int sub = openat(dirfd(d), de->d_name,
-				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int sub =
+		    openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub >= 0)
 			sum += du_dir(sub, dev, depth + 1);
 	}
@@ -129,7 +131,7 @@ struct job {
 	char *pod;
 	char uid[40];
 	size_t nvol, nctr;
-	char **vol_paths; /* NULL: not measured */
+	char **vol_paths;    /* NULL: not measured */
 	char **upper, **log; /* per container; NULL: not running */
 	int64_t *vol, *ctr;
 };
@@ -185,9 +187,9 @@ static size_t collect(struct backend *b, struct job **out)
 		j->vol = xcalloc(j->nvol + 1, sizeof(int64_t));
 		for (size_t v = 0; v < j->nvol; v++)
 			if (disk_emptydir(&p->spec->volumes[v]))
-				j->vol_paths[v] = xasprintf("%s/pods/%s/volumes/%s/%s", b->state_dir,
-							    p->name, p->uid,
-							    p->spec->volumes[v].name);
+				j->vol_paths[v] =
+				    xasprintf("%s/pods/%s/volumes/%s/%s", b->state_dir, p->name,
+					      p->uid, p->spec->volumes[v].name);
 		j->upper = xcalloc(j->nctr + 1, sizeof(char *));
 		j->log = xcalloc(j->nctr + 1, sizeof(char *));
 		j->ctr = xcalloc(j->nctr + 1, sizeof(int64_t));

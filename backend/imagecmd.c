@@ -128,8 +128,7 @@ static int cmd_pull(const struct backend_opts *o, const char *state, struct imag
 
 /* Does the spec of a pod in STATE/pods name image REF? (What a running
  * podfs has applied is always there: specs are stored before they act.) */
-static bool image_in_use(const char *state, struct image_store *st, const char *ref,
-			 char **who)
+static bool image_in_use(const char *state, struct image_store *st, const char *ref, char **who)
 {
 	char *norm = image_normalize_ref(ref, NULL);
 	if (!norm)

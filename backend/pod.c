@@ -25,10 +25,10 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#define BACKOFF_INITIAL_MS 10000
-#define BACKOFF_MAX_MS     300000
-#define MIN_GRACE_MS       2000 /* kubelet's minimumGracePeriodInSeconds */
-#define MAX_EVENTS         1000
+#define BACKOFF_INITIAL_MS   10000
+#define BACKOFF_MAX_MS	     300000
+#define MIN_GRACE_MS	     2000 /* kubelet's minimumGracePeriodInSeconds */
+#define MAX_EVENTS	     1000
 #define EVENTS_SAVE_DELAY_MS 5000 /* events lost in a crash: at most this much */
 
 int64_t mono_ms(void)
@@ -187,8 +187,8 @@ static void pod_set_spec(struct pod *p, struct spec_pod *spec, char *yaml, size_
 		c->spec = init ? &spec->init_containers[i] : &spec->containers[i - p->ninit];
 		c->name = xstrdup(c->spec->name);
 		c->init = init;
-		c->sidecar = init && c->spec->restart_policy &&
-			     !strcmp(c->spec->restart_policy, "Always");
+		c->sidecar =
+		    init && c->spec->restart_policy && !strcmp(c->spec->restart_policy, "Always");
 		c->log.wd = c->prevlog.wd = -1;
 		c->image_ref = xstrdup(c->spec->image);
 		set_waiting(c, default_waiting_reason(p), NULL);
@@ -324,7 +324,8 @@ static int write_pod_files(struct backend *b, struct pod *p, char *const *ips, c
 	sb_init(&sb);
 	char *node_hosts = NULL;
 	size_t nlen = 0;
-	if (p->spec->host_network && util_read_file("/etc/hosts", 1 << 20, &node_hosts, &nlen) == 0) {
+	if (p->spec->host_network &&
+	    util_read_file("/etc/hosts", 1 << 20, &node_hosts, &nlen) == 0) {
 		sb_add(&sb, node_hosts, nlen);
 		if (nlen && node_hosts[nlen - 1] != '\n')
 			sb_putc(&sb, '\n');
@@ -406,7 +407,8 @@ static int sandbox_create(struct backend *b, struct pod *p, char ***ips, char **
 	char *shm = pod_path(p, "shm");
 	mkdir(shm, 0755);
 	umount2(shm, MNT_DETACH);
-	if (mount("shm", shm, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0) {
+	if (mount("shm", shm, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") <
+	    0) {
 		r = -errno;
 		*err = xasprintf("mount /dev/shm for the pod: %s", strerror(errno));
 		free(shm);
@@ -445,18 +447,19 @@ static int sandbox_create(struct backend *b, struct pod *p, char ***ips, char **
 	char *bundle = xasprintf("%s/containers/%s", b->state_dir, cid);
 	util_mkdir_p(bundle, 0700);
 	char *cg = cgroup_parent(p);
-	char *hs = pod_path(p, "hostname"), *ho = pod_path(p, "hosts"), *rs = pod_path(p, "resolv.conf");
+	char *hs = pod_path(p, "hostname"), *ho = pod_path(p, "hosts"),
+	     *rs = pod_path(p, "resolv.conf");
 	char *shm2 = pod_path(p, "shm");
 	struct oci_pod op = {
-		.hostname = p->spec->hostname ? p->spec->hostname : p->name,
-		.netns_path = p->spec->host_network ? NULL : net,
-		.hosts_path = ho,
-		.hostname_path = hs,
-		.resolv_path = rs,
-		.shm_path = shm2,
-		.cgroup_parent = cg,
-		.has_oom_score_adj = true,
-		.oom_score_adj = podres_sandbox_oom_score_adj(),
+	    .hostname = p->spec->hostname ? p->spec->hostname : p->name,
+	    .netns_path = p->spec->host_network ? NULL : net,
+	    .hosts_path = ho,
+	    .hostname_path = hs,
+	    .resolv_path = rs,
+	    .shm_path = shm2,
+	    .cgroup_parent = cg,
+	    .has_oom_score_adj = true,
+	    .oom_score_adj = podres_sandbox_oom_score_adj(),
 	};
 	char *json = oci_infra_config(&op, b->infra_rootfs, cid);
 	char *cfg = xasprintf("%s/config.json", bundle);
@@ -596,7 +599,7 @@ static int parse_signal(const char *s)
 	static const struct {
 		const char *name;
 		int sig;
-	} sigs[] = {{"TERM", SIGTERM}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+	} sigs[] = {{"TERM", SIGTERM}, {"INT", SIGINT},	  {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
 		    {"HUP", SIGHUP},   {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"WINCH", SIGWINCH},
 		    {"PWR", SIGPWR},   {"STOP", SIGSTOP}};
 	if (!s || !*s)
@@ -667,18 +670,18 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 		goto out;
 	char *rootfs = xasprintf("%s/rootfs", bundle);
 	struct oci_facts facts = {
-		.pod_name = p->name,
-		.namespace = p->spec->namespace,
-		.pod_uid = p->uid,
-		.node_name = b->node_name,
-		.service_account = p->spec->service_account_name ? p->spec->service_account_name
-								  : "default",
-		/* written by this (the supervisor) thread only */
-		.pod_ip = p->pod_ips && p->pod_ips[0] ? p->pod_ips[0] : "",
-		.host_ip = b->host_ip,
-		.node_milli_cpu = b->node_milli_cpu,
-		.node_memory = b->node_memory,
-		.node_ephemeral_storage = b->node_ephemeral > 0 ? b->node_ephemeral : 0,
+	    .pod_name = p->name,
+	    .namespace = p->spec->namespace,
+	    .pod_uid = p->uid,
+	    .node_name = b->node_name,
+	    .service_account =
+		p->spec->service_account_name ? p->spec->service_account_name : "default",
+	    /* written by this (the supervisor) thread only */
+	    .pod_ip = p->pod_ips && p->pod_ips[0] ? p->pod_ips[0] : "",
+	    .host_ip = b->host_ip,
+	    .node_milli_cpu = b->node_milli_cpu,
+	    .node_memory = b->node_memory,
+	    .node_ephemeral_storage = b->node_ephemeral > 0 ? b->node_ephemeral : 0,
 	};
 	r = oci_container_env(p->spec, c->spec, &img->config, &facts, &res->env, &res->err);
 	if (r < 0) {
@@ -693,18 +696,18 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 	     *tl = xasprintf("%s/termination-log", bundle);
 	util_write_file(tl, "", 0, 0666);
 	struct oci_pod op = {
-		.netns_path = p->spec->host_network ? NULL : net,
-		.ipc_path = ipc,
-		.uts_path = uts,
-		.pid_path = p->spec->share_process_namespace ? pidns : NULL,
-		.hosts_path = ho,
-		.hostname_path = hs,
-		.resolv_path = rs,
-		.shm_path = shm,
-		.cgroup_parent = cg,
-		.termlog_path = tl,
-		.has_oom_score_adj = true,
-		.no_swap = podres_no_swap(),
+	    .netns_path = p->spec->host_network ? NULL : net,
+	    .ipc_path = ipc,
+	    .uts_path = uts,
+	    .pid_path = p->spec->share_process_namespace ? pidns : NULL,
+	    .hosts_path = ho,
+	    .hostname_path = hs,
+	    .resolv_path = rs,
+	    .shm_path = shm,
+	    .cgroup_parent = cg,
+	    .termlog_path = tl,
+	    .has_oom_score_adj = true,
+	    .no_swap = podres_no_swap(),
 	};
 	/* volumes (made ready by podres_volumes_setup); subPaths resolved
 	 * beneath them and bound where runc can mount them from */
@@ -817,8 +820,8 @@ static bool backoff_allows(struct backend *b, struct pod *p, struct container *c
 			set_waiting(c, "CrashLoopBackOff", msg);
 			free(msg);
 			pod_event(b, p, true, "BackOff", c->name,
-				  "Back-off restarting failed container %s in pod %s_%s(%s)", c->name,
-				  p->name, p->spec->namespace, p->uid);
+				  "Back-off restarting failed container %s in pod %s_%s(%s)",
+				  c->name, p->name, p->spec->namespace, p->uid);
 		}
 		return false;
 	}
@@ -843,16 +846,16 @@ static void probes_begin(struct container *c, bool new_instance)
 	for (int k = 0; k < PK_COUNT; k++)
 		if (c->probes[k].spec)
 			c->probes[k].next_ms =
-				now + (new_instance ? c->probes[k].spec->initial_delay_seconds * 1000 : 0);
+			    now +
+			    (new_instance ? c->probes[k].spec->initial_delay_seconds * 1000 : 0);
 }
 
 /* Has C terminated and not been started again (it may be waiting out its
  * back-off in CrashLoopBackOff)? */
 static bool crashed(const struct container *c)
 {
-	return c->phase == C_TERMINATED ||
-	       (c->phase == C_WAITING && c->waiting_reason &&
-		!strcmp(c->waiting_reason, "CrashLoopBackOff"));
+	return c->phase == C_TERMINATED || (c->phase == C_WAITING && c->waiting_reason &&
+					    !strcmp(c->waiting_reason, "CrashLoopBackOff"));
 }
 
 static void log_pump_announce(struct backend *b, struct pod *p, struct container *c);
@@ -878,7 +881,8 @@ static void do_start(struct backend *b, struct pod *p, struct container *c)
 		/* not created: Waiting with the reason, retried later */
 		if (!c->waiting_reason || strcmp(c->waiting_reason, res.reason) ||
 		    !c->waiting_message || strcmp(c->waiting_message, res.err))
-			pod_event(b, p, true, !strcmp(res.reason, "ErrImagePull") ? "Failed" : "Failed",
+			pod_event(b, p, true,
+				  !strcmp(res.reason, "ErrImagePull") ? "Failed" : "Failed",
 				  c->name, "Error: %s: %s", res.reason, res.err);
 		set_waiting(c, res.reason, res.err);
 		c->next_start_ms = mono_ms() + scaled(b, BACKOFF_INITIAL_MS);
@@ -1077,7 +1081,8 @@ static void pod_remove(struct backend *b, struct pod *p)
 {
 	for (size_t i = 0; i < b->npods; i++)
 		if (b->pods[i] == p) {
-			memmove(b->pods + i, b->pods + i + 1, (b->npods - i - 1) * sizeof(*b->pods));
+			memmove(b->pods + i, b->pods + i + 1,
+				(b->npods - i - 1) * sizeof(*b->pods));
 			b->npods--;
 			break;
 		}
@@ -1128,7 +1133,8 @@ static bool sandbox_wanted(struct pod *p)
 		return false;
 	for (size_t i = p->ninit; i < p->nc; i++) {
 		struct container *c = &p->c[i];
-		if (!strcmp(policy, "OnFailure") && c->phase == C_TERMINATED && c->term.exit_code == 0)
+		if (!strcmp(policy, "OnFailure") && c->phase == C_TERMINATED &&
+		    c->term.exit_code == 0)
 			continue;
 		return true;
 	}
@@ -1500,7 +1506,8 @@ static void sweep_exit_files(struct backend *b)
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		struct stat st;
-		if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		if (de->d_name[0] == '.' ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(st.st_mode) || now - st.st_mtime < 60 || cid_known(b, de->d_name))
 			continue;
 		unlinkat(dirfd(d), de->d_name, 0);
@@ -1647,7 +1654,8 @@ static void gc_orphans(struct backend *b)
 		}
 		if (known)
 			continue;
-		fprintf(stderr, "podfs: removing container %s, which no pod knows of\n", de->d_name);
+		fprintf(stderr, "podfs: removing container %s, which no pod knows of\n",
+			de->d_name);
 		container_forget(b, de->d_name);
 	}
 	closedir(d);
@@ -1765,7 +1773,8 @@ void pod_check_exits(struct backend *b)
 		for (size_t j = 0; j < p->nc; j++) {
 			struct container *c = &p->c[j];
 			int code;
-			if (c->phase == C_RUNNING && *c->cid && rt_read_exit(&b->rt, c->cid, &code) == 0) {
+			if (c->phase == C_RUNNING && *c->cid &&
+			    rt_read_exit(&b->rt, c->cid, &code) == 0) {
 				container_exited(b, p, c, code);
 				p->dirty = true;
 			}

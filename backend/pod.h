@@ -41,12 +41,12 @@ enum probe_kind { PK_STARTUP, PK_LIVENESS, PK_READINESS, PK_COUNT };
 /* One probe's state (podfs shows all of it; the kubelet keeps it inside). */
 struct probe_state {
 	const struct spec_probe *spec; /* NULL: no such probe */
-	int result; /* -1 unknown (not yet decided), 0 failure, 1 success */
-	int successes, failures; /* consecutive */
-	int errors; /* consecutive probes that could not run */
+	int result;		       /* -1 unknown (not yet decided), 0 failure, 1 success */
+	int successes, failures;       /* consecutive */
+	int errors;		       /* consecutive probes that could not run */
 	bool has_last;
 	struct timespec last_time;
-	int last_outcome; /* the latest single probe: 1 success, 0 failure, -1 error */
+	int last_outcome;   /* the latest single probe: 1 success, 0 failure, -1 error */
 	char *last_failure; /* the last failure's message */
 	struct timespec last_failure_time;
 	int64_t next_ms; /* monotonic: when the next probe is due */
@@ -63,7 +63,7 @@ struct plainlog {
 	off_t cri_off; /* bytes of the CRI log consumed */
 	size_t plain_size;
 	struct timespec mtime;
-	int wd; /* inotify watch on the CRI log, -1 when none */
+	int wd;	       /* inotify watch on the CRI log, -1 when none */
 	char *partial; /* a CRI line read without its newline yet */
 	size_t partial_len;
 };
@@ -75,7 +75,7 @@ struct container {
 	enum cphase phase;
 	char *waiting_reason, *waiting_message;
 	struct timespec started_at; /* running */
-	struct cterm term; /* when C_TERMINATED */
+	struct cterm term;	    /* when C_TERMINATED */
 	bool has_last;
 	struct cterm last;
 	int restart_count;
@@ -89,7 +89,7 @@ struct container {
 	/* CrashLoopBackOff, as kubelet's flowcontrol.Backoff */
 	int64_t backoff_ms, backoff_updated_ms;
 	int64_t next_start_ms; /* monotonic; 0 = now */
-	bool killing; /* SIGTERM sent */
+	bool killing;	       /* SIGTERM sent */
 	struct plainlog log, prevlog;
 	int stop_signal; /* the image's StopSignal, default SIGTERM */
 	struct probe_state probes[PK_COUNT];
@@ -97,13 +97,13 @@ struct container {
 	int64_t stop_deadline_ms; /* end of the grace period (STOP_PRESTOP) or of the wait */
 	bool prestop_done;
 	bool poststart_pending; /* running, but postStart has not finished */
-	char *kill_message; /* why podfs stopped it (liveness, postStart, ...) */
-	char *kill_reason; /* the terminated reason to report instead of Error */
-	bool probes_loaded; /* probes, ready, started came from state.json */
+	char *kill_message;	/* why podfs stopped it (liveness, postStart, ...) */
+	char *kill_reason;	/* the terminated reason to report instead of Error */
+	bool probes_loaded;	/* probes, ready, started came from state.json */
 	/* image pulls (podimage.c) */
-	struct pull_job *pull; /* in flight, or finished and not yet looked at */
+	struct pull_job *pull;		       /* in flight, or finished and not yet looked at */
 	int64_t pull_backoff_ms, pull_next_ms; /* ImagePullBackOff; monotonic */
-	int64_t pull_note_ms; /* when progress was last put in the status */
+	int64_t pull_note_ms;		       /* when progress was last put in the status */
 };
 
 struct event {
@@ -147,8 +147,8 @@ struct pod {
 	int64_t kill_deadline_ms;
 	bool gone;
 	int deleters; /* threads waiting in backend_pod_delete */
-	int jobs; /* probe, hook and kill jobs in flight: the pod and its spec
-		   * stay until they are done */
+	int jobs;     /* probe, hook and kill jobs in flight: the pod and its spec
+		       * stay until they are done */
 	bool deadline_exceeded;
 	bool evicted; /* evict.c: stop with the eviction's grace (2 s, no preStop) */
 	struct timespec evicted_at;
@@ -165,17 +165,17 @@ struct pod {
 	char *r_status, *r_json, *r_phase;
 	char *r_pskey; /* its ps line without AGE, to know when ps changed */
 	struct timespec r_mtime;
-	char *saved_state; /* the last state.json written, to skip rewrites */
+	char *saved_state;	/* the last state.json written, to skip rewrites */
 	int64_t state_saved_ms; /* monotonic: when state.json was last brought up to date */
 	bool events_unsaved; /* events newer than state.json (saved within EVENTS_SAVE_DELAY_MS) */
-	int64_t wake_ms; /* supervisor: sync again at this time (0 = none) */
+	int64_t wake_ms;     /* supervisor: sync again at this time (0 = none) */
 	int64_t probe_wake_ms; /* supervisor: the next probe is due (0 = none) */
-	bool dirty; /* supervisor: sync soon */
+	bool dirty;	       /* supervisor: sync soon */
 	/* static pods (static.c) */
-	char *static_src; /* the manifest file it comes from; NULL: not static */
+	char *static_src;	   /* the manifest file it comes from; NULL: not static */
 	int64_t static_missing_ms; /* monotonic: when its file was first seen gone */
-	bool shut_down; /* stopped for podfs's clean shutdown (--stop-pods-on-exit) */
-	bool probed; /* supervisor: a probe result moved only probe counters */
+	bool shut_down;		   /* stopped for podfs's clean shutdown (--stop-pods-on-exit) */
+	bool probed;		   /* supervisor: a probe result moved only probe counters */
 };
 
 struct backend {
@@ -191,14 +191,14 @@ struct backend {
 	struct pod **pods;
 	size_t npods, cappods;
 	int wake_fd; /* eventfd: wake the supervisor */
-	int ino_fd; /* inotify: exit dir and logs */
+	int ino_fd;  /* inotify: exit dir and logs */
 	int exit_wd;
 	pthread_t thread;
 	bool stop;
-	struct probe_pool *pool; /* probes, hooks, kills */
+	struct probe_pool *pool;   /* probes, hooks, kills */
 	struct registry *registry; /* image pulls */
-	struct pull_job *pulls; /* pulls in flight (podimage.c) */
-	int npulls; /* their threads; b->cond is broadcast when one ends */
+	struct pull_job *pulls;	   /* pulls in flight (podimage.c) */
+	int npulls;		   /* their threads; b->cond is broadcast when one ends */
 	backend_change_cb change_cb;
 	void *change_arg;
 	/* node-wide renders */
@@ -208,8 +208,8 @@ struct backend {
 	int64_t node_ephemeral; /* the state dir's file system, bytes (-1: unknown) */
 	struct timespec boot;
 	struct static_dir *statics; /* --manifest-dir, or NULL */
-	bool shutting_down; /* backend_close(b, true): stop every pod, keep its spec */
-	struct evictor *evictor; /* local storage eviction (evict.c) */
+	bool shutting_down;	    /* backend_close(b, true): stop every pod, keep its spec */
+	struct evictor *evictor;    /* local storage eviction (evict.c) */
 };
 
 /* pod.c */

@@ -96,8 +96,8 @@ char *podlog_dir(struct backend *b, struct pod *p, struct container *c)
 
 /* Point LOG at instance ATTEMPT's files, converting anything already there
  * (after a podfs restart the plain file is rebuilt from the CRI log). */
-void podlog_open(struct backend *b, struct pod *p, struct container *c,
-			  struct plainlog *l, int attempt)
+void podlog_open(struct backend *b, struct pod *p, struct container *c, struct plainlog *l,
+		 int attempt)
 {
 	podlog_reset(l);
 	char *dir = podlog_dir(b, p, c);

@@ -19,8 +19,7 @@ char *podstore_pod_dir(struct backend *b, const char *name)
 	return xasprintf("%s/pods/%s", b->state_dir, name);
 }
 
-int podstore_save_spec(struct backend *b, const char *name, const char *buf, size_t len,
-		       char **err)
+int podstore_save_spec(struct backend *b, const char *name, const char *buf, size_t len, char **err)
 {
 	char *dir = podstore_pod_dir(b, name);
 	int r = util_mkdir_p(dir, 0700);
@@ -96,8 +95,8 @@ static json_t *probes_json(const struct container *c)
 	for (int k = 0; k < PK_COUNT; k++) {
 		const struct probe_state *ps = &c->probes[k];
 		json_t *o = json_pack("{s:i,s:i,s:i,s:i,s:b,s:o,s:i,s:o}", "result", ps->result,
-				      "successes", ps->successes, "failures", ps->failures, "errors",
-				      ps->errors, "hasLast", ps->has_last, "lastTime",
+				      "successes", ps->successes, "failures", ps->failures,
+				      "errors", ps->errors, "hasLast", ps->has_last, "lastTime",
 				      ts_json(&ps->last_time), "lastOutcome", ps->last_outcome,
 				      "lastFailureTime", ts_json(&ps->last_failure_time));
 		if (ps->last_failure)
@@ -153,15 +152,15 @@ int podstore_save_state(struct backend *b, struct pod *p)
 		struct container *c = &p->c[i];
 		/* back-off times are monotonic; store them as wall-clock */
 		int64_t upd = c->backoff_updated_ms
-				      ? (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 -
-						(mono - c->backoff_updated_ms)
-				      : 0;
+				  ? (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 -
+					(mono - c->backoff_updated_ms)
+				  : 0;
 		json_t *o = json_pack("{s:s,s:i,s:i,s:s,s:i,s:b,s:o,s:I,s:I,s:s}", "name", c->name,
-				      "attempt", c->attempt, "restartCount", c->restart_count, "cid",
-				      c->cid, "phase", (int)c->phase, "everStarted", c->ever_started,
-				      "startedAt", ts_json(&c->started_at), "backoffMs",
-				      (json_int_t)c->backoff_ms, "backoffUpdated", (json_int_t)upd,
-				      "imageID", c->image_id ? c->image_id : "");
+				      "attempt", c->attempt, "restartCount", c->restart_count,
+				      "cid", c->cid, "phase", (int)c->phase, "everStarted",
+				      c->ever_started, "startedAt", ts_json(&c->started_at),
+				      "backoffMs", (json_int_t)c->backoff_ms, "backoffUpdated",
+				      (json_int_t)upd, "imageID", c->image_id ? c->image_id : "");
 		json_object_set_new(o, "pid", json_integer(c->pid));
 		if (c->phase == C_TERMINATED)
 			json_object_set_new(o, "term", term_json(&c->term));
@@ -182,17 +181,15 @@ int podstore_save_state(struct backend *b, struct pod *p)
 	json_t *ev = json_array();
 	size_t from = p->nev > 200 ? p->nev - 200 : 0;
 	for (size_t i = from; i < p->nev; i++)
-		json_array_append_new(ev, json_pack("{s:o,s:b,s:s,s:s,s:s}", "when",
-						    ts_json(&p->ev[i].when), "warning",
-						    p->ev[i].warning, "reason", p->ev[i].reason,
-						    "object", p->ev[i].object, "message",
-						    p->ev[i].message));
-	json_t *root = json_pack("{s:s,s:o,s:o,s:s,s:i,s:b,s:i,s:b,s:o,s:o}", "uid", p->uid,
-				 "created", ts_json(&p->created), "startTime",
-				 ts_json(&p->start_time), "infraCid", p->infra_cid, "infraPid",
-				 (int)p->infra_pid, "sandboxReady", p->sandbox_ready, "phase",
-				 (int)p->phase, "hasStartTime", p->has_start_time, "containers", cs,
-				 "events", ev);
+		json_array_append_new(
+		    ev, json_pack("{s:o,s:b,s:s,s:s,s:s}", "when", ts_json(&p->ev[i].when),
+				  "warning", p->ev[i].warning, "reason", p->ev[i].reason, "object",
+				  p->ev[i].object, "message", p->ev[i].message));
+	json_t *root = json_pack(
+	    "{s:s,s:o,s:o,s:s,s:i,s:b,s:i,s:b,s:o,s:o}", "uid", p->uid, "created",
+	    ts_json(&p->created), "startTime", ts_json(&p->start_time), "infraCid", p->infra_cid,
+	    "infraPid", (int)p->infra_pid, "sandboxReady", p->sandbox_ready, "phase", (int)p->phase,
+	    "hasStartTime", p->has_start_time, "containers", cs, "events", ev);
 	if (p->reason)
 		json_object_set_new(root, "reason", json_string(p->reason));
 	if (p->message)
@@ -236,7 +233,8 @@ int podstore_load(struct backend *b, const char *name, struct pod **out, char **
 	util_random_hex(p->uid);
 	char *src = xasprintf("%s/source", dir), *srcbuf = NULL;
 	size_t srclen = 0;
-	if (util_read_file(src, 4096, &srcbuf, &srclen) == 0 && srclen && !memchr(srcbuf, 0, srclen))
+	if (util_read_file(src, 4096, &srcbuf, &srclen) == 0 && srclen &&
+	    !memchr(srcbuf, 0, srclen))
 		p->static_src = xstrndup(srcbuf, srclen);
 	free(srcbuf);
 	free(src);
@@ -274,7 +272,8 @@ int podstore_load(struct backend *b, const char *name, struct pod **out, char **
 			snprintf(p->infra_cid, sizeof(p->infra_cid), "%s", ic ? ic : "");
 			p->infra_pid = (pid_t)json_integer_value(json_object_get(root, "infraPid"));
 			p->sandbox_ready = json_is_true(json_object_get(root, "sandboxReady"));
-			p->phase = (enum pod_phase)json_integer_value(json_object_get(root, "phase"));
+			p->phase =
+			    (enum pod_phase)json_integer_value(json_object_get(root, "phase"));
 			const char *rs = json_string_value(json_object_get(root, "reason"));
 			p->reason = rs ? xstrdup(rs) : NULL;
 			const char *ms = json_string_value(json_object_get(root, "message"));
@@ -310,15 +309,17 @@ int podstore_load(struct backend *b, const char *name, struct pod **out, char **
 					continue;
 				c->attempt = (int)json_integer_value(json_object_get(o, "attempt"));
 				c->restart_count =
-					(int)json_integer_value(json_object_get(o, "restartCount"));
+				    (int)json_integer_value(json_object_get(o, "restartCount"));
 				const char *cid = json_string_value(json_object_get(o, "cid"));
 				snprintf(c->cid, sizeof(c->cid), "%s", cid ? cid : "");
-				c->phase = (enum cphase)json_integer_value(json_object_get(o, "phase"));
+				c->phase =
+				    (enum cphase)json_integer_value(json_object_get(o, "phase"));
 				c->ever_started = json_is_true(json_object_get(o, "everStarted"));
 				c->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
 				ts_from(json_object_get(o, "startedAt"), &c->started_at);
 				c->backoff_ms = json_integer_value(json_object_get(o, "backoffMs"));
-				int64_t upd = json_integer_value(json_object_get(o, "backoffUpdated"));
+				int64_t upd =
+				    json_integer_value(json_object_get(o, "backoffUpdated"));
 				c->backoff_updated_ms = upd ? mono_ms() - (now_ms_real - upd) : 0;
 				const char *iid = json_string_value(json_object_get(o, "imageID"));
 				free(c->image_id);
@@ -330,8 +331,10 @@ int podstore_load(struct backend *b, const char *name, struct pod **out, char **
 				}
 				free(c->waiting_reason);
 				free(c->waiting_message);
-				const char *wr = json_string_value(json_object_get(o, "waitingReason"));
-				const char *wm = json_string_value(json_object_get(o, "waitingMessage"));
+				const char *wr =
+				    json_string_value(json_object_get(o, "waitingReason"));
+				const char *wm =
+				    json_string_value(json_object_get(o, "waitingMessage"));
 				c->waiting_reason = wr ? xstrdup(wr) : NULL;
 				c->waiting_message = wm ? xstrdup(wm) : NULL;
 				if (c->phase == C_RUNNING) {

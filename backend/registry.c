@@ -739,7 +739,7 @@ int registry_parse_token(const char *body, size_t len, char **token, int64_t *tt
 		t = json_string_value(json_object_get(j, "access_token"));
 	json_t *ex = json_object_get(j, "expires_in");
 	int64_t ttl = json_is_integer(ex) && json_integer_value(ex) > 0 ? json_integer_value(ex)
-									 : TOKEN_DEFAULT_TTL;
+									: TOKEN_DEFAULT_TTL;
 	if (ttl > 86400)
 		ttl = 86400;
 	bool ok = t && *t && strlen(t) < 16384;
@@ -1000,11 +1000,11 @@ static int fetch_top(struct pull *pl, char **buf, size_t *len, char **mt, bool *
 	if (rs.status == 400 && !strncmp(pl->base, "http://", 7) && rs.body.buf &&
 	    strstr(rs.body.buf, "HTTPS server")) {
 		/* Go's answer to plain HTTP on a TLS port */
-		rc = fail(err, -EPROTO,
-			  "%s/v2/ answered HTTP 400: the registry speaks HTTPS; to use it, put "
-			  "its CA certificate in %s/%s/ca.crt",
-			  pl->base, pl->r->certs_dir ? pl->r->certs_dir : "CERTS_DIR",
-			  pl->base + 7);
+		rc =
+		    fail(err, -EPROTO,
+			 "%s/v2/ answered HTTP 400: the registry speaks HTTPS; to use it, put "
+			 "its CA certificate in %s/%s/ca.crt",
+			 pl->base, pl->r->certs_dir ? pl->r->certs_dir : "CERTS_DIR", pl->base + 7);
 		goto out;
 	}
 	if (rs.status != 200) {

@@ -206,8 +206,8 @@ bool res_admit(const struct spec_pod *pod, const struct res_amount *used, int64_
 		in_use = used->memory;
 		capacity = allocatable->memory;
 	} else if (want.ephemeral > 0 && allocatable->ephemeral >= 0 &&
-		   (__int128)want.ephemeral >
-		       (__int128)allocatable->ephemeral - (used->ephemeral > 0 ? used->ephemeral : 0)) {
+		   (__int128)want.ephemeral > (__int128)allocatable->ephemeral -
+						  (used->ephemeral > 0 ? used->ephemeral : 0)) {
 		what = "ephemeral-storage";
 		requested = want.ephemeral;
 		in_use = used->ephemeral > 0 ? used->ephemeral : 0;

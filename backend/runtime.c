@@ -28,7 +28,7 @@ static char *find_binary(const char *name, const char *const *dirs)
 
 int rt_init(struct rt *rt, const char *run_dir, char **err)
 {
-	static const char *const dirs[] = {"/usr/sbin", "/usr/bin", "/sbin", "/bin",
+	static const char *const dirs[] = {"/usr/sbin",	      "/usr/bin",	"/sbin", "/bin",
 					   "/usr/local/sbin", "/usr/local/bin", NULL};
 	memset(rt, 0, sizeof(*rt));
 	rt->run_dir = xstrdup(run_dir);

@@ -9,10 +9,10 @@
 #include <sys/types.h>
 
 struct rt {
-	char *run_dir; /* /run/podfs/<id> */
-	char *runc_root; /* run_dir/runc */
-	char *exit_dir; /* run_dir/exits: conmon writes <cid> here */
-	char *sock_dir; /* run_dir/s */
+	char *run_dir;	     /* /run/podfs/<id> */
+	char *runc_root;     /* run_dir/runc */
+	char *exit_dir;	     /* run_dir/exits: conmon writes <cid> here */
+	char *sock_dir;	     /* run_dir/s */
 	char *runc, *conmon; /* binaries */
 };
 

@@ -75,20 +75,22 @@ static json_t *probes_json(const struct container *c)
 		if (!ps->spec)
 			continue;
 		json_t *po = json_object();
-		json_object_set_new(po, "result", json_string(ps->result == 1   ? "Success"
-							      : ps->result == 0 ? "Failure"
-										: "Unknown"));
+		json_object_set_new(po, "result",
+				    json_string(ps->result == 1	  ? "Success"
+						: ps->result == 0 ? "Failure"
+								  : "Unknown"));
 		if (ps->has_last) {
 			json_object_set_new(po, "lastProbeTime", jtime(&ps->last_time));
 			json_object_set_new(po, "lastProbe",
-					    json_string(ps->last_outcome == 1   ? "Success"
+					    json_string(ps->last_outcome == 1	? "Success"
 							: ps->last_outcome == 0 ? "Failure"
 										: "Error"));
 		}
 		json_object_set_new(po, "consecutiveSuccesses", json_integer(ps->successes));
 		json_object_set_new(po, "consecutiveFailures", json_integer(ps->failures));
 		if (ps->last_failure) {
-			json_object_set_new(po, "lastFailureMessage", json_string(ps->last_failure));
+			json_object_set_new(po, "lastFailureMessage",
+					    json_string(ps->last_failure));
 			json_object_set_new(po, "lastFailureTime", jtime(&ps->last_failure_time));
 		}
 		json_object_set_new(probes, keys[k], po);
@@ -109,8 +111,8 @@ static json_t *container_json(const struct pod *p, const struct container *c)
 		json_object_set_new(state, "waiting",
 				    json_pack("{s:s}", "reason", "ContainerCreating"));
 	} else if (c->phase == C_RUNNING) {
-		json_object_set_new(state, "running", json_pack("{s:o}", "startedAt",
-								 jtime(&c->started_at)));
+		json_object_set_new(state, "running",
+				    json_pack("{s:o}", "startedAt", jtime(&c->started_at)));
 	} else if (c->phase == C_TERMINATED) {
 		json_object_set_new(state, "terminated", term_json(&c->term));
 	} else {
@@ -159,8 +161,8 @@ static json_t *conditions_json(const struct pod *p)
 	json_t *a = json_array();
 	const struct timespec *t = p->has_start_time ? &p->start_time : &p->created;
 	bool terminal = p->phase == PHASE_SUCCEEDED || p->phase == PHASE_FAILED;
-	json_array_append_new(a, condition("PodReadyToStartContainers", p->sandbox_ready, NULL,
-					   NULL, t));
+	json_array_append_new(
+	    a, condition("PodReadyToStartContainers", p->sandbox_ready, NULL, NULL, t));
 	/* Initialized */
 	bool app_started = false;
 	for (size_t i = p->ninit; i < p->nc; i++)
@@ -170,19 +172,20 @@ static json_t *conditions_json(const struct pod *p)
 	sb_init(&inc);
 	for (size_t i = 0; i < p->ninit; i++) {
 		const struct container *c = &p->c[i];
-		bool done = c->sidecar ? c->started
-				       : (c->phase == C_TERMINATED && c->term.exit_code == 0);
+		bool done =
+		    c->sidecar ? c->started : (c->phase == C_TERMINATED && c->term.exit_code == 0);
 		if (!done)
 			sb_printf(&inc, "%s%s", inc.len ? " " : "", c->name);
 	}
 	if (inc.len && !app_started) {
 		char *m = xasprintf("containers with incomplete status: [%s]", inc.buf);
-		json_array_append_new(a, condition("Initialized", false, "ContainersNotInitialized", m, t));
+		json_array_append_new(
+		    a, condition("Initialized", false, "ContainersNotInitialized", m, t));
 		free(m);
 	} else {
-		json_array_append_new(a, condition("Initialized", true,
-						   p->phase == PHASE_SUCCEEDED ? "PodCompleted" : NULL,
-						   NULL, t));
+		json_array_append_new(
+		    a, condition("Initialized", true,
+				 p->phase == PHASE_SUCCEEDED ? "PodCompleted" : NULL, NULL, t));
 	}
 	sb_free(&inc);
 	/* ContainersReady and Ready */
@@ -201,7 +204,8 @@ static json_t *conditions_json(const struct pod *p)
 		cr = condition("ContainersReady", false, why, NULL, t);
 		rd = condition("Ready", false, why, NULL, t);
 	} else if (unready.len || p->deleting) {
-		char *m = xasprintf("containers with unready status: [%s]", unready.buf ? unready.buf : "");
+		char *m = xasprintf("containers with unready status: [%s]",
+				    unready.buf ? unready.buf : "");
 		cr = condition("ContainersReady", false, "ContainersNotReady", m, t);
 		rd = condition("Ready", false, "ContainersNotReady", m, t);
 		free(m);
@@ -237,8 +241,8 @@ static json_t *pod_status_json(struct backend *b, const struct pod *p)
 		status_timefmt(&p->spec_mtime, seen, sizeof(seen));
 		json_object_set_new(o, "source", json_string(p->static_src));
 		json_object_set_new(o, "annotations",
-				    json_pack("{s:s,s:s,s:s,s:s}", "kubernetes.io/config.hash", hash,
-					      "kubernetes.io/config.mirror", hash,
+				    json_pack("{s:s,s:s,s:s,s:s}", "kubernetes.io/config.hash",
+					      hash, "kubernetes.io/config.mirror", hash,
 					      "kubernetes.io/config.seen", seen,
 					      "kubernetes.io/config.source", "file"));
 	}
@@ -278,8 +282,8 @@ static bool needs_quotes(const char *s)
 {
 	if (!*s)
 		return true;
-	static const char *const words[] = {"true", "false", "yes", "no", "on", "off", "null", "~",
-					    "y", "n", NULL};
+	static const char *const words[] = {"true", "false", "yes", "no", "on", "off",
+					    "null", "~",     "y",   "n",  NULL};
 	for (size_t i = 0; words[i]; i++)
 		if (!strcasecmp(s, words[i]))
 			return true;
@@ -398,8 +402,8 @@ static json_t *tree_container(json_t *tree, const struct pod *p, size_t i)
 void status_render_pod(struct backend *b, struct pod *p)
 {
 	json_t *st = pod_status_json(b, p);
-	char *phase = xasprintf("%s%s", p->spec ? status_phase_name(p->phase) : "",
-				p->spec ? "\n" : "");
+	char *phase =
+	    xasprintf("%s%s", p->spec ? status_phase_name(p->phase) : "", p->spec ? "\n" : "");
 	json_t *old = p->r_tree;
 	bool ch_tree = !old || !json_equal(old, st);
 	/* ps says what phase says, at the same moment */
@@ -413,10 +417,11 @@ void status_render_pod(struct backend *b, struct pod *p)
 			b->change_cb(b->change_arg, BC_MODIFIED, p->name, NULL, BF_STATUS);
 			b->change_cb(b->change_arg, BC_MODIFIED, p->name, NULL, BF_STATUS_JSON);
 			for (size_t i = 0; i < p->nc; i++) {
-				json_t *was = tree_container(old, p, i), *is = tree_container(st, p, i);
+				json_t *was = tree_container(old, p, i),
+				       *is = tree_container(st, p, i);
 				if (!was || !is || !json_equal(was, is))
-					b->change_cb(b->change_arg, BC_MODIFIED, p->name, p->c[i].name,
-						     BF_CSTATUS);
+					b->change_cb(b->change_arg, BC_MODIFIED, p->name,
+						     p->c[i].name, BF_CSTATUS);
 			}
 		}
 		json_decref(old);
@@ -495,8 +500,9 @@ char *status_events_text(const struct pod *p)
 		const struct event *e = &p->ev[i];
 		char t[40];
 		status_timefmt(&e->when, t, sizeof(t));
-		sb_printf(&sb, "%s %-7s %s %s%s%s\n", t, e->warning ? "Warning" : "Normal", e->reason,
-			  *e->object ? e->object : "", *e->object ? ": " : "", e->message);
+		sb_printf(&sb, "%s %-7s %s %s%s%s\n", t, e->warning ? "Warning" : "Normal",
+			  e->reason, *e->object ? e->object : "", *e->object ? ": " : "",
+			  e->message);
 	}
 	return sb_steal(&sb);
 }
@@ -704,7 +710,8 @@ void status_render_node(struct backend *b)
 	    leph[40];
 	yq(cpu, sizeof(cpu), qty_format_milli(b->node_milli_cpu, q, sizeof(q)));
 	yq(mem, sizeof(mem), qty_format_bytes(b->node_memory, q, sizeof(q)));
-	yq(eph, sizeof(eph), qty_format_bytes(b->node_ephemeral > 0 ? b->node_ephemeral : 0, q, sizeof(q)));
+	yq(eph, sizeof(eph),
+	   qty_format_bytes(b->node_ephemeral > 0 ? b->node_ephemeral : 0, q, sizeof(q)));
 	yq(rcpu, sizeof(rcpu), qty_format_milli(req.cpu_milli, q, sizeof(q)));
 	yq(rmem, sizeof(rmem), qty_format_bytes(req.memory, q, sizeof(q)));
 	yq(reph, sizeof(reph), qty_format_bytes(req.ephemeral, q, sizeof(q)));
@@ -714,15 +721,16 @@ void status_render_node(struct backend *b)
 	struct strbuf nsb;
 	sb_init(&nsb);
 	/* kubectl's order: alphabetical */
-	sb_printf(&nsb,
-		  "name: %s\n"
-		  "capacity:\n  cpu: %s\n  ephemeral-storage: %s\n  memory: %s\n  pods: \"110\"\n"
-		  "allocatable:\n  cpu: %s\n  ephemeral-storage: %s\n  memory: %s\n  pods: \"110\"\n"
-		  "requested:\n  cpu: %s\n  ephemeral-storage: %s\n  memory: %s\n  pods: \"%lld\"\n"
-		  "limits:\n  cpu: %s\n  ephemeral-storage: %s\n  memory: %s\n"
-		  "pods: %zu\n",
-		  b->node_name, cpu, eph, mem, cpu, eph, mem, rcpu, reph, rmem, (long long)admitted,
-		  lcpu, leph, lmem, b->npods);
+	sb_printf(
+	    &nsb,
+	    "name: %s\n"
+	    "capacity:\n  cpu: %s\n  ephemeral-storage: %s\n  memory: %s\n  pods: \"110\"\n"
+	    "allocatable:\n  cpu: %s\n  ephemeral-storage: %s\n  memory: %s\n  pods: \"110\"\n"
+	    "requested:\n  cpu: %s\n  ephemeral-storage: %s\n  memory: %s\n  pods: \"%lld\"\n"
+	    "limits:\n  cpu: %s\n  ephemeral-storage: %s\n  memory: %s\n"
+	    "pods: %zu\n",
+	    b->node_name, cpu, eph, mem, cpu, eph, mem, rcpu, reph, rmem, (long long)admitted, lcpu,
+	    leph, lmem, b->npods);
 	static_node_text(b, &nsb);
 	char *node = sb_steal(&nsb);
 	if (replace(&b->r_node, node)) {

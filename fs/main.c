@@ -13,37 +13,38 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: podfs [options] MOUNTPOINT    mount the pod tree and run the node agent\n"
-	      "       podfs validate [-q] FILE...   check Pod manifests (normalized JSON or errors)\n"
-	      "       podfs image import PATH [REF] | pull REF | ls | rm REF\n"
-	      "\n"
-	      "options:\n"
-	      "  --state-dir DIR        specs, logs, images, pod state (default /var/lib/podfs,\n"
-	      "                         or $PODFS_STATE_DIR)\n"
-	      "  --manifest-dir DIR     static pods: every manifest file in DIR runs as pod\n"
-	      "                         NAME-NODENAME (as kubelet's --pod-manifest-path)\n"
-	      "  --stop-pods-on-exit    on unmount, SIGTERM or SIGINT, stop every pod first\n"
-	      "                         (they start again with the next podfs); default:\n"
-	      "                         pods keep running without podfs\n"
-	      "  --node-name NAME       default: the hostname\n"
-	      "  --backoff-scale F      multiply restart and image pull back-off times by F\n"
-	      "                         (tests; default 1)\n"
-	      "  --registry-mirror REG=URL   serve registry REG (e.g. docker.io) from URL\n"
-	      "                         (repeatable; tried in order, then REG itself)\n"
-	      "  --insecure-registry HOST:PORT   plain HTTP to that registry (repeatable;\n"
-	      "                         localhost and 127.0.0.0/8 always are)\n"
-	      "  --registry-auth FILE   Docker-style credentials ({\"auths\": ...});\n"
-	      "                         default STATE/auth.json\n"
-	      "  --registry-certs-dir DIR   TLS per registry, as Docker's certs.d:\n"
-	      "                         DIR/HOST:PORT/ca.crt (and NAME.cert + NAME.key);\n"
-	      "                         default STATE/certs.d\n"
-	      "  --pod-cidr CIDR        pod network range for the CNI bridge (default 10.88.0.0/16)\n"
-	      "  --cni-bin-dir DIR      the CNI plugins (default /usr/lib/cni)\n"
-	      "  -f                     stay in the foreground\n"
-	      "  -d                     FUSE debug output (implies -f)\n"
-	      "  -o OPT[,OPT...]        mount options (allow_other, ...)\n"
-	      "  -h, --help             this text\n",
-	      f);
+	fputs(
+	    "usage: podfs [options] MOUNTPOINT    mount the pod tree and run the node agent\n"
+	    "       podfs validate [-q] FILE...   check Pod manifests (normalized JSON or errors)\n"
+	    "       podfs image import PATH [REF] | pull REF | ls | rm REF\n"
+	    "\n"
+	    "options:\n"
+	    "  --state-dir DIR        specs, logs, images, pod state (default /var/lib/podfs,\n"
+	    "                         or $PODFS_STATE_DIR)\n"
+	    "  --manifest-dir DIR     static pods: every manifest file in DIR runs as pod\n"
+	    "                         NAME-NODENAME (as kubelet's --pod-manifest-path)\n"
+	    "  --stop-pods-on-exit    on unmount, SIGTERM or SIGINT, stop every pod first\n"
+	    "                         (they start again with the next podfs); default:\n"
+	    "                         pods keep running without podfs\n"
+	    "  --node-name NAME       default: the hostname\n"
+	    "  --backoff-scale F      multiply restart and image pull back-off times by F\n"
+	    "                         (tests; default 1)\n"
+	    "  --registry-mirror REG=URL   serve registry REG (e.g. docker.io) from URL\n"
+	    "                         (repeatable; tried in order, then REG itself)\n"
+	    "  --insecure-registry HOST:PORT   plain HTTP to that registry (repeatable;\n"
+	    "                         localhost and 127.0.0.0/8 always are)\n"
+	    "  --registry-auth FILE   Docker-style credentials ({\"auths\": ...});\n"
+	    "                         default STATE/auth.json\n"
+	    "  --registry-certs-dir DIR   TLS per registry, as Docker's certs.d:\n"
+	    "                         DIR/HOST:PORT/ca.crt (and NAME.cert + NAME.key);\n"
+	    "                         default STATE/certs.d\n"
+	    "  --pod-cidr CIDR        pod network range for the CNI bridge (default 10.88.0.0/16)\n"
+	    "  --cni-bin-dir DIR      the CNI plugins (default /usr/lib/cni)\n"
+	    "  -f                     stay in the foreground\n"
+	    "  -d                     FUSE debug output (implies -f)\n"
+	    "  -o OPT[,OPT...]        mount options (allow_other, ...)\n"
+	    "  -h, --help             this text\n",
+	    f);
 }
 
 static int cmd_validate(int argc, char **argv)
@@ -230,10 +231,10 @@ int main(int argc, char **argv)
 	}
 	ma.bo.lock_fd = lock;
 	struct stat st;
-	int serr = !abs_manifests		    ? 0
+	int serr = !abs_manifests		  ? 0
 		   : stat(abs_manifests, &st) < 0 ? errno
-		   : !S_ISDIR(st.st_mode)	    ? ENOTDIR
-						    : 0;
+		   : !S_ISDIR(st.st_mode)	  ? ENOTDIR
+						  : 0;
 	if (serr) {
 		fprintf(stderr, "podfs: manifest dir %s: %s\n", abs_manifests, strerror(serr));
 		close(lock);

@@ -27,11 +27,11 @@ static char *decide(const char *spec, const int64_t *vol, const int64_t *ctr)
 	return m ? m : xstrdup("(stays)");
 }
 
-#define CHECK_DECIDE(spec, vol, ctr, want)              \
-	do {                                            \
-		char *m_ = decide(spec, vol, ctr);      \
-		CHECK_STREQ(m_, want);                  \
-		free(m_);                               \
+#define CHECK_DECIDE(spec, vol, ctr, want)                                                         \
+	do {                                                                                       \
+		char *m_ = decide(spec, vol, ctr);                                                 \
+		CHECK_STREQ(m_, want);                                                             \
+		free(m_);                                                                          \
 	} while (0)
 
 static const char *const VOLS = "  volumes:\n"
@@ -75,18 +75,21 @@ TEST(pod_total_limit)
 	int64_t vol_ok[] = {MI}, ctr_ok[] = {3 * MI, 2 * MI};
 	CHECK_DECIDE(TWO, vol_ok, ctr_ok, "(stays)");
 	int64_t vol_over[] = {2 * MI}, ctr_each_ok[] = {3 * MI, 2 * MI};
-	CHECK_DECIDE(TWO, vol_over, ctr_each_ok,
-		     "Pod ephemeral local storage usage exceeds the total limit of containers 6Mi. ");
+	CHECK_DECIDE(
+	    TWO, vol_over, ctr_each_ok,
+	    "Pod ephemeral local storage usage exceeds the total limit of containers 6Mi. ");
 	/* the pod check comes before the container check */
 	int64_t vol0[] = {0}, ctr_both[] = {5 * MI, 2 * MI};
-	CHECK_DECIDE(TWO, vol0, ctr_both,
-		     "Pod ephemeral local storage usage exceeds the total limit of containers 6Mi. ");
+	CHECK_DECIDE(
+	    TWO, vol0, ctr_both,
+	    "Pod ephemeral local storage usage exceeds the total limit of containers 6Mi. ");
 }
 
 TEST(container_limit)
 {
 	int64_t vol0[] = {0}, ctr[] = {MI, 2 * MI + 1};
-	CHECK_DECIDE(TWO, vol0, ctr, "Container b exceeded its local ephemeral storage limit \"2Mi\". ");
+	CHECK_DECIDE(TWO, vol0, ctr,
+		     "Container b exceeded its local ephemeral storage limit \"2Mi\". ");
 	/* a container not running (-1) is not counted */
 	int64_t ctr_gone[] = {-1, MI};
 	CHECK_DECIDE(TWO, vol0, ctr_gone, "(stays)");
@@ -148,7 +151,7 @@ TEST(du_counts_blocks_and_never_follows_symlinks)
 	write_bytes(a, 100000);
 	mkdir(sub, 0755);
 	write_bytes(b, 3 * MI);
-	CHECK(symlink("/", link) == 0); /* following it would count the host */
+	CHECK(symlink("/", link) == 0);			/* following it would count the host */
 	int fd = open(holes, O_WRONLY | O_CREAT, 0644); /* sparse: 1 GiB, no blocks */
 	CHECK(fd >= 0 && ftruncate(fd, 1LL << 30) == 0);
 	close(fd);

@@ -83,8 +83,8 @@ TEST(garbage_is_skipped)
 {
 	struct plainlog l;
 	fresh(&l, "c");
-	append(l.cri_path, "no fields\n" TS " stdout X what\n" TS " stdout\n" TS
-				  " stdout F kept\n");
+	append(l.cri_path,
+	       "no fields\n" TS " stdout X what\n" TS " stdout\n" TS " stdout F kept\n");
 	podlog_pump(&l);
 	char *got = slurp(l.plain_path);
 	CHECK_STREQ(got, "kept\n");
