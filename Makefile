@@ -35,7 +35,7 @@ BACKEND_OBJS := $(BACKEND_SRCS:%.c=$(BUILD)/%.o)
 FS_OBJS      := $(FS_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # one libFuzzer target per parser family; tests/fuzz/fuzz_NAME.c
-FUZZ_NAMES   := spec registry image cni
+FUZZ_NAMES   := spec registry image cni podlog
 FUZZ_REPLAY  := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz_%_replay)
 
 .PHONY: all check test unit format fuzz clean
@@ -92,6 +92,7 @@ IMAGE_SRCS         := backend/image.c backend/imagepull.c backend/imageref.c \
 FUZZ_OBJS_registry := $(call fuzz_objs,backend/registry.c $(IMAGE_SRCS))
 FUZZ_OBJS_image    := $(call fuzz_objs,$(IMAGE_SRCS))
 FUZZ_OBJS_cni      := $(call fuzz_objs,backend/cni.c)
+FUZZ_OBJS_podlog   := $(call fuzz_objs,backend/podlog.c)
 fuzz:
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang SANITIZE=address,undefined \
 		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" \

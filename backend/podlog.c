@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <time.h>
 #include <unistd.h>
 
 void podlog_reset(struct plainlog *l)
@@ -81,7 +82,7 @@ bool podlog_pump(struct plainlog *l)
 			}
 			close(pfd);
 			l->plain_size += done;
-			realtime_now(&l->mtime);
+			clock_gettime(CLOCK_REALTIME, &l->mtime);
 			grew = true;
 		}
 	}
@@ -108,7 +109,7 @@ void podlog_open(struct backend *b, struct pod *p, struct container *c, struct p
 	int fd = open(l->plain_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0)
 		close(fd);
-	realtime_now(&l->mtime);
+	clock_gettime(CLOCK_REALTIME, &l->mtime);
 	podlog_pump(l);
 }
 

@@ -53,7 +53,7 @@ unit_suites() {
   done
   suite "$tag manifest fixtures" tests/t0002-validate.sh "$build/podfs"
   suite "$tag fuzz corpus replay" "$build/tests/fuzz_spec_replay" tests/fuzz/corpus
-  for f in registry image cni; do
+  for f in registry image cni podlog; do
     suite "$tag fuzz $f corpus replay" "$build/tests/fuzz_${f}_replay" "tests/fuzz/corpus-$f"
   done
 }
