@@ -198,6 +198,7 @@ static void pod_set_spec(struct pod *p, struct spec_pod *spec, char *yaml, size_
 	free(p->message);
 	p->reason = p->message = NULL;
 	p->has_start_time = false;
+	p->evicted = false;
 }
 
 void pod_free(struct pod *p)

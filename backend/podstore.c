@@ -194,6 +194,8 @@ int podstore_save_state(struct backend *b, struct pod *p)
 		json_object_set_new(root, "reason", json_string(p->reason));
 	if (p->message)
 		json_object_set_new(root, "message", json_string(p->message));
+	if (p->evicted)
+		json_object_set_new(root, "evictedAt", ts_json(&p->evicted_at));
 	if (p->pod_ips) {
 		json_t *ips = json_array();
 		for (char **ip = p->pod_ips; *ip; ip++)
@@ -278,6 +280,11 @@ int podstore_load(struct backend *b, const char *name, struct pod **out, char **
 			p->reason = rs ? xstrdup(rs) : NULL;
 			const char *ms = json_string_value(json_object_get(root, "message"));
 			p->message = ms ? xstrdup(ms) : NULL;
+			/* an eviction's stop goes on with its own grace after a restart */
+			if (json_object_get(root, "evictedAt")) {
+				p->evicted = true;
+				ts_from(json_object_get(root, "evictedAt"), &p->evicted_at);
+			}
 			json_t *ips = json_object_get(root, "podIPs");
 			if (json_is_array(ips) && json_array_size(ips) > 0 &&
 			    json_array_size(ips) <= 16) {

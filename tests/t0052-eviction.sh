@@ -116,10 +116,34 @@ check "a pod within its limits keeps running" t_fits
 
 t_restart_keeps() {
   podfs_kill9 && podfs_start --backoff-scale 0.1 &&
+  grep -q '"evictedAt"' "$STATE/pods/vol/state.json" &&
   evicted vol && [ "$(st vol 'd["message"]')" = 'Usage of EmptyDir volume "cache" exceeds the limit "1Mi". ' ] &&
   sleep 3 && [ "$(restarts vol)" = 0 ] && phase_is fits Running
 }
 check "podfs restarted: the evicted pods stay evicted, nothing restarts" t_restart_keeps
+
+t_replace_evicted() {
+  # a new manifest for an evicted pod: a new pod, not an evicted one
+  pod_yaml_fixed() {
+    cat <<YAML
+apiVersion: v1
+kind: Pod
+spec:
+  terminationGracePeriodSeconds: 2
+  volumes:
+  - {name: cache, emptyDir: {sizeLimit: 8Mi}}
+  containers:
+$(writer app /cache/big 2048)
+    volumeMounts: [{name: cache, mountPath: /cache}]
+YAML
+  }
+  pod_yaml_fixed >"$MNT/pods/vol/spec.yaml" &&
+  wait_for 30 phase_is vol Running && wait_for 20 file_has "$MNT/pods/vol/logs" "wrote 2048" &&
+  [ "$(st vol 'd.get("reason", "")')" = "" ] &&
+  ! grep -q '"evictedAt"' "$STATE/pods/vol/state.json" &&
+  ! st vol '[c["type"] for c in d["conditions"]]' | grep -q DisruptionTarget
+}
+check "a new manifest for an evicted pod starts a new pod, not evicted" t_replace_evicted
 
 t_node_and_admission() {
   # the node's ephemeral-storage is the state dir's file system
