@@ -623,7 +623,7 @@ static int http_get(struct pull *pl, const char *url, const char *accept, const 
 		struct curl_blob blob = {0};
 		cas = ca_blob(certs, &blob.len);
 		blob.data = cas;
-		blob.flags = CURL_BLOB_NOCOPY;
+		blob.flags = CURL_BLOB_COPY; /* the handle outlives this request */
 		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
 		if (client_cert(certs, &ccert, &ckey)) {
 			curl_easy_setopt(c, CURLOPT_SSLCERT, ccert);
