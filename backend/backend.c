@@ -7,6 +7,7 @@
 #include "backend/pod.h"
 #include "backend/probe.h"
 #include "backend/registry.h"
+#include "backend/resources.h"
 #include "backend/spec.h"
 #include "backend/static.h"
 #include "backend/util.h"
@@ -231,6 +232,8 @@ int backend_open(const struct backend_opts *opts, struct backend **out, char **e
 	struct sysinfo si;
 	if (sysinfo(&si) == 0)
 		b->node_memory = (int64_t)si.totalram * si.mem_unit;
+	res_node_allocatable(b->node_memory, b->node_ephemeral, &b->alloc_memory,
+			     &b->alloc_ephemeral);
 	b->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	b->ino_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (b->wake_fd < 0 || b->ino_fd < 0) {

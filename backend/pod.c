@@ -681,8 +681,8 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 	    .pod_ip = p->pod_ips && p->pod_ips[0] ? p->pod_ips[0] : "",
 	    .host_ip = b->host_ip,
 	    .node_milli_cpu = b->node_milli_cpu,
-	    .node_memory = b->node_memory,
-	    .node_ephemeral_storage = b->node_ephemeral > 0 ? b->node_ephemeral : 0,
+	    .node_memory = b->alloc_memory,
+	    .node_ephemeral_storage = b->alloc_ephemeral > 0 ? b->alloc_ephemeral : 0,
 	};
 	r = oci_container_env(p->spec, c->spec, &img->config, &facts, &res->env, &res->err);
 	if (r < 0) {

@@ -206,6 +206,7 @@ struct backend {
 	struct timespec r_ps_mtime, r_node_mtime;
 	int64_t node_milli_cpu, node_memory;
 	int64_t node_ephemeral; /* the state dir's file system, bytes (-1: unknown) */
+	int64_t alloc_memory, alloc_ephemeral; /* allocatable (res_node_allocatable) */
 	struct timespec boot;
 	struct static_dir *statics; /* --manifest-dir, or NULL */
 	bool shutting_down;	    /* backend_close(b, true): stop every pod, keep its spec */

@@ -62,7 +62,7 @@ void podres_node_totals(struct backend *b, struct res_amount *req, struct res_am
 
 bool podres_admit(struct backend *b, struct pod *p)
 {
-	struct res_amount used, alloc = {b->node_milli_cpu, b->node_memory, b->node_ephemeral};
+	struct res_amount used, alloc = {b->node_milli_cpu, b->alloc_memory, b->alloc_ephemeral};
 	int64_t npods;
 	podres_node_totals(b, &used, NULL, &npods);
 	char *reason = NULL, *message = NULL;
@@ -92,7 +92,7 @@ static void vol_pod_of(struct backend *b, const struct pod *p, struct vol_pod *v
 	vp->disk_dir = xasprintf("%s/pods/%s/volumes/%s", b->state_dir, p->name, p->uid);
 	vp->mem_dir = xasprintf("%s/volumes/%s", b->rt.run_dir, p->uid);
 	vp->subpath_dir = xasprintf("%s/subpaths/%s", b->rt.run_dir, p->uid);
-	vp->node_memory = b->node_memory;
+	vp->node_memory = b->alloc_memory;
 }
 
 static void vol_pod_done(struct vol_pod *vp)

@@ -332,3 +332,11 @@ int64_t res_memory_volume_size(const struct spec_pod *pod, const struct spec_vol
 		size = v->size_limit;
 	return size;
 }
+
+void res_node_allocatable(int64_t mem_capacity, int64_t eph_capacity, int64_t *mem, int64_t *eph)
+{
+	/* GetThresholdQuantity: a percentage of capacity, through float64 */
+	int64_t mem_t = 100LL << 20, eph_t = (int64_t)((double)eph_capacity * 0.1);
+	*mem = mem_capacity > mem_t ? mem_capacity - mem_t : 0;
+	*eph = eph_capacity < 0 ? -1 : eph_capacity - eph_t;
+}

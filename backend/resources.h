@@ -84,4 +84,10 @@ int res_oom_floor(void);
 int64_t res_memory_volume_size(const struct spec_pod *pod, const struct spec_volume *v,
 			       int64_t node_memory);
 
+/* The kubelet's allocatable without reservations: capacity less its
+ * default hard eviction thresholds, memory.available<100Mi and
+ * nodefs.available<10% (cpu has none). An unknown EPH_CAPACITY (-1) stays
+ * unknown. */
+void res_node_allocatable(int64_t mem_capacity, int64_t eph_capacity, int64_t *mem, int64_t *eph);
+
 #endif

@@ -706,12 +706,15 @@ void status_render_node(struct backend *b)
 	struct res_amount req, lim;
 	int64_t admitted;
 	podres_node_totals(b, &req, &lim, &admitted);
-	char q[32], cpu[40], mem[40], eph[40], rcpu[40], rmem[40], reph[40], lcpu[40], lmem[40],
-	    leph[40];
+	char q[32], cpu[40], mem[40], eph[40], amem[40], aeph[40], rcpu[40], rmem[40], reph[40],
+	    lcpu[40], lmem[40], leph[40];
 	yq(cpu, sizeof(cpu), qty_format_milli(b->node_milli_cpu, q, sizeof(q)));
 	yq(mem, sizeof(mem), qty_format_bytes(b->node_memory, q, sizeof(q)));
 	yq(eph, sizeof(eph),
 	   qty_format_bytes(b->node_ephemeral > 0 ? b->node_ephemeral : 0, q, sizeof(q)));
+	yq(amem, sizeof(amem), qty_format_bytes(b->alloc_memory, q, sizeof(q)));
+	yq(aeph, sizeof(aeph),
+	   qty_format_bytes(b->alloc_ephemeral > 0 ? b->alloc_ephemeral : 0, q, sizeof(q)));
 	yq(rcpu, sizeof(rcpu), qty_format_milli(req.cpu_milli, q, sizeof(q)));
 	yq(rmem, sizeof(rmem), qty_format_bytes(req.memory, q, sizeof(q)));
 	yq(reph, sizeof(reph), qty_format_bytes(req.ephemeral, q, sizeof(q)));
@@ -729,8 +732,8 @@ void status_render_node(struct backend *b)
 	    "requested:\n  cpu: %s\n  ephemeral-storage: %s\n  memory: %s\n  pods: \"%lld\"\n"
 	    "limits:\n  cpu: %s\n  ephemeral-storage: %s\n  memory: %s\n"
 	    "pods: %zu\n",
-	    b->node_name, cpu, eph, mem, cpu, eph, mem, rcpu, reph, rmem, (long long)admitted, lcpu,
-	    leph, lmem, b->npods);
+	    b->node_name, cpu, eph, mem, cpu, aeph, amem, rcpu, reph, rmem, (long long)admitted,
+	    lcpu, leph, lmem, b->npods);
 	static_node_text(b, &nsb);
 	char *node = sb_steal(&nsb);
 	if (replace(&b->r_node, node)) {

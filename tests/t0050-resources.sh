@@ -51,6 +51,8 @@ mem_limit() { # bytes, or "max"
 first_pid() { head -n1 "$(cgdir memory "$1")/cgroup.procs"; }
 
 NODE_MEM=$(( $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024 ))
+# allocatable: capacity less the kubelet's default memory.available<100Mi
+NODE_ALLOC_MEM=$(( NODE_MEM - 104857600 ))
 NODE_CPU=$(( $(nproc) * 1000 ))
 # The lowest oom_score_adj podfs can hand out: without CAP_SYS_RESOURCE,
 # its own (runc could not lower it further).
@@ -222,7 +224,7 @@ spec:
 YAML
   wait_for 20 phase_is bigmem Failed || return 1
   [ "$(st bigmem 'd["reason"]')" = OutOfmemory ] &&
-  [ "$(st bigmem 'd["message"]')" = "Pod was rejected: Node didn't have enough resource: memory, requested: 1152921504606846976, used: 0, capacity: $NODE_MEM" ] &&
+  [ "$(st bigmem 'd["message"]')" = "Pod was rejected: Node didn't have enough resource: memory, requested: 1152921504606846976, used: 0, capacity: $NODE_ALLOC_MEM" ] &&
   grep -q '^bigmem .* OutOfmemory ' "$MNT/ps" || { cat "$MNT/ps"; return 1; }
 }
 check "a pod (with an init container) asking more memory than the node has: Failed, OutOfmemory" t_out_of_memory

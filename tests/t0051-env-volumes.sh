@@ -15,7 +15,8 @@ podfs_start --backoff-scale 0.1 --node-name "$NODE" || fail_all
 envv() { sed -n "s/^$2=//p" "$MNT/pods/$1/${3:+containers/$3/}env"; }
 HP=$T/host
 mkdir -p "$HP"
-NODE_MEM=$(( $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024 ))
+# allocatable: capacity less the kubelet's default memory.available<100Mi
+NODE_MEM=$(( $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024 - 104857600 ))
 
 t_env() {
   pod envpod <<'YAML'

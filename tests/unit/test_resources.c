@@ -139,6 +139,18 @@ static bool admit(const char *containers, int64_t used_cpu, int64_t used_mem, in
 	return ok;
 }
 
+TEST(node_allocatable)
+{
+	int64_t mem, eph;
+	res_node_allocatable(24LL << 30, 1000000000000LL, &mem, &eph);
+	CHECK(mem == (24LL << 30) - (100LL << 20));
+	CHECK(eph == 900000000000LL);
+	res_node_allocatable(50LL << 20, -1, &mem, &eph); /* smaller than the threshold */
+	CHECK(mem == 0 && eph == -1);
+	res_node_allocatable(0, 7, &mem, &eph);
+	CHECK(eph == 7); /* 10% of 7 bytes rounds to 0 */
+}
+
 /* ephemeral-storage comes after pods, cpu and memory; limits default the
  * requests; an unknown node size (-1) checks nothing */
 TEST(admission_ephemeral_storage)
@@ -580,6 +592,7 @@ int main(void)
 	RUN(pod_requests_init_and_sidecars);
 	RUN(admission);
 	RUN(admission_ephemeral_storage);
+	RUN(node_allocatable);
 	RUN(pod_cgroup_values);
 	RUN(oom_score_adj);
 	RUN(memory_volume_size);
