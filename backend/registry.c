@@ -476,6 +476,13 @@ struct pull {
 	pthread_mutex_t mu;		    /* auth, and the handle for token requests */
 	const struct registry_progress *prog;
 	int64_t last_prog_ms;
+	/* TLS material of the last host with a certs.d entry, built once per
+	 * pull rather than per request (the system bundle is ~200 KB) */
+	pthread_mutex_t tls_mu;
+	struct pull_tls {
+		char *host, *certs, *cas, *ccert, *ckey;
+		size_t cas_len;
+	} tls;
 };
 
 struct resp {
@@ -578,6 +585,50 @@ static int on_xfer(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t u
 	return atomic_load(&pl->r->cancel) ? 1 : 0;
 }
 
+static void pull_tls_clear(struct pull_tls *t)
+{
+	free(t->host);
+	free(t->certs);
+	free(t->cas);
+	free(t->ccert);
+	free(t->ckey);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Sets HOST's certs.d material (CA blob, client certificate) on handle C,
+ * building it when the pull first talks to HOST. *CERTS and *CCERT get
+ * copies of the directory and the certificate path (NULL when none), for
+ * the messages of a failed request. */
+static void pull_tls_apply(struct pull *pl, CURL *c, const char *host, char **certs,
+			   char **ccert)
+{
+	pthread_mutex_lock(&pl->tls_mu);
+	struct pull_tls *t = &pl->tls;
+	if (!t->host || strcmp(t->host, host)) {
+		pull_tls_clear(t);
+		t->host = xstrdup(host);
+		t->certs = certs_for(pl->r, host);
+		if (t->certs) {
+			t->cas = ca_blob(t->certs, &t->cas_len);
+			if (!client_cert(t->certs, &t->ccert, &t->ckey))
+				t->ccert = t->ckey = NULL;
+		}
+	}
+	if (t->certs) {
+		struct curl_blob blob = {.data = t->cas, .len = t->cas_len};
+		blob.flags = CURL_BLOB_COPY; /* the handle outlives this request */
+		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+		if (t->ccert) {
+			/* curl copies option strings */
+			curl_easy_setopt(c, CURLOPT_SSLCERT, t->ccert);
+			curl_easy_setopt(c, CURLOPT_SSLKEY, t->ckey);
+		}
+		*certs = xstrdup(t->certs);
+		*ccert = t->ccert ? xstrdup(t->ccert) : NULL;
+	}
+	pthread_mutex_unlock(&pl->tls_mu);
+}
+
 /* One GET of URL. Fills RS (status, headers, body or the sink). Returns 0
  * when an HTTP answer came, or -EHOSTUNREACH/-ECANCELED with *err. */
 static int http_get(struct pull *pl, const char *url, const char *accept, const char *auth,
@@ -617,19 +668,8 @@ static int http_get(struct pull *pl, const char *url, const char *accept, const 
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024);
 	const char *hs = strstr(url, "://") ? strstr(url, "://") + 3 : url;
 	cleanup_free char *host = xstrndup(hs, strcspn(hs, "/"));
-	cleanup_free char *certs = certs_for(pl->r, host);
-	cleanup_free char *cas = NULL, *ccert = NULL, *ckey = NULL;
-	if (certs) {
-		struct curl_blob blob = {0};
-		cas = ca_blob(certs, &blob.len);
-		blob.data = cas;
-		blob.flags = CURL_BLOB_COPY; /* the handle outlives this request */
-		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
-		if (client_cert(certs, &ccert, &ckey)) {
-			curl_easy_setopt(c, CURLOPT_SSLCERT, ccert);
-			curl_easy_setopt(c, CURLOPT_SSLKEY, ckey);
-		}
-	}
+	cleanup_free char *certs = NULL, *ccert = NULL;
+	pull_tls_apply(pl, c, host, &certs, &ccert);
 	rs->errbuf[0] = '\0';
 	rs->cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
@@ -1198,6 +1238,7 @@ int registry_pull(struct registry *r, struct image_store *st, const char *ref,
 		return -EINVAL;
 	struct pull pl = {.r = r, .st = st, .prog = prog};
 	pthread_mutex_init(&pl.mu, NULL);
+	pthread_mutex_init(&pl.tls_mu, NULL);
 	split_ref(norm, &pl);
 	pl.curl = curl_easy_init();
 	if (!pl.curl) {
@@ -1260,6 +1301,8 @@ out:
 	free(pl.base);
 	free(pl.auth);
 	pthread_mutex_destroy(&pl.mu);
+	pull_tls_clear(&pl.tls);
+	pthread_mutex_destroy(&pl.tls_mu);
 	if (pl.basic) {
 		explicit_bzero(pl.basic, strlen(pl.basic));
 		free(pl.basic);
