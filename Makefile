@@ -60,6 +60,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libbackend.a
 $(BUILD)/tests/test_scratch: $(BUILD)/tests/unit/test_scratch.o $(BUILD)/fs/scratch.o $(BUILD)/libbackend.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/test_nodes: $(BUILD)/tests/unit/test_nodes.o $(BUILD)/fs/nodes.o $(BUILD)/libbackend.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The fuzz targets built with a replay main(): run every corpus file once.
 $(FUZZ_REPLAY): $(BUILD)/tests/fuzz_%_replay: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c \

@@ -3,11 +3,12 @@
  * with a stable inode number; generated files are rendered whole at open()
  * into the handle and served from it (one read sequence, one snapshot),
  * with direct_io so the page cache never serves an old version; logs are
- * read from the backend's plain-text files. */
+ * read from the backend's plain-text files. The node table is nodes.c. */
 #define FUSE_USE_VERSION 314
 #include "fs/fs.h"
 #include "backend/backend.h"
 #include "backend/util.h"
+#include "fs/nodes.h"
 #include "fs/notify.h"
 #include "fs/scratch.h"
 
@@ -35,33 +36,6 @@ static const struct scratch_limits SCRATCH_LIMITS = {
 	.total_bytes = 64 * 1024 * 1024,
 };
 
-enum nkind {
-	N_ROOT,
-	N_PODS,
-	N_POD,
-	N_POD_FILE,
-	N_CONTAINERS,
-	N_CONTAINER,
-	N_CFILE,
-	N_TOP_FILE,
-	N_SCRATCH, /* an editor's file in a pod directory */
-};
-
-struct node {
-	fuse_ino_t ino;
-	enum nkind kind;
-	char *pod, *container;
-	enum backend_file file;
-	uint64_t sid; /* N_SCRATCH: the scratch file's id */
-	/* N_SCRATCH nodes live as long as the kernel knows them (lookups
-	 * minus forgets), so a mount that sees a million `sed -i` keeps no
-	 * million nodes; every other node lives for the mount's life. */
-	uint64_t nlookup;
-	uint64_t gen;
-	char *key;
-	struct node *hnext;
-};
-
 struct fsctx {
 	struct backend *b;
 	struct notifier *nt;
@@ -70,14 +44,7 @@ struct fsctx {
 	uid_t owner;
 	gid_t group;
 	struct timespec mounted;
-	pthread_mutex_t lock; /* the node table and pods_mtime */
-	struct node **byino; /* NULL: a free inode number */
-	uint64_t *gens; /* per inode number: the last generation given out */
-	size_t nino, capino;
-	fuse_ino_t *free_inos;
-	size_t nfree, capfree;
-	struct node **hash;
-	size_t hcap;
+	pthread_mutex_t lock; /* pods_mtime and unlinked */
 	struct timespec pods_mtime; /* a pod appeared in or left pods/ */
 	struct strv unlinked; /* pods whose spec.yaml was removed or renamed */
 };
@@ -110,141 +77,7 @@ static const char *file_name(enum nkind kind, enum backend_file f)
 	return "?";
 }
 
-/* ---- node table ---------------------------------------------------------- */
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static struct node *hash_find(const char *key, uint64_t h)
-{
-	for (struct node *n = G.hash[h]; n; n = n->hnext)
-		if (!strcmp(n->key, key))
-			return n;
-	return NULL;
-}
-
-/* The node of KEY, made if need be. G.lock held; KEY is taken. */
-static struct node *node_locked(char *key, enum nkind kind, const char *pod,
-				const char *container, enum backend_file file, uint64_t sid)
-{
-	if (!G.hash) {
-		G.hcap = 4096;
-		G.hash = xcalloc(G.hcap, sizeof(*G.hash));
-	}
-	uint64_t h = hash_str(key) % G.hcap;
-	struct node *n = hash_find(key, h);
-	if (n) {
-		free(key);
-		return n;
-	}
-	n = xcalloc(1, sizeof(*n));
-	n->kind = kind;
-	n->pod = pod ? xstrdup(pod) : NULL;
-	n->container = container ? xstrdup(container) : NULL;
-	n->file = file;
-	n->sid = sid;
-	n->key = key;
-	n->hnext = G.hash[h];
-	G.hash[h] = n;
-	if (G.nfree) {
-		/* a number the kernel forgot; a new generation tells them apart */
-		n->ino = G.free_inos[--G.nfree];
-	} else {
-		if (G.nino == G.capino) {
-			G.capino = G.capino ? G.capino * 2 : 1024;
-			G.byino = xrealloc(G.byino, G.capino * sizeof(*G.byino));
-			G.gens = xrealloc(G.gens, G.capino * sizeof(*G.gens));
-		}
-		/* inode 1 is the root (FUSE_ROOT_ID) */
-		n->ino = ++G.nino;
-		G.gens[n->ino - 1] = 0;
-	}
-	n->gen = ++G.gens[n->ino - 1];
-	G.byino[n->ino - 1] = n;
-	return n;
-}
-
-/* Nodes of the tree are never freed: an inode number keeps meaning the
- * same path for the life of the mount (the kernel may still hold it after
- * a pod goes). */
-static struct node *get_node(enum nkind kind, const char *pod, const char *container,
-			     enum backend_file file)
-{
-	char *key = xasprintf("%d/%s/%s/%d", (int)kind, pod ? pod : "", container ? container : "",
-			      (int)file);
-	pthread_mutex_lock(&G.lock);
-	struct node *n = node_locked(key, kind, pod, container, file, 0);
-	pthread_mutex_unlock(&G.lock);
-	return n;
-}
-
-/* The node of scratch file SID in POD's directory; with COUNT, one more
- * lookup the kernel will forget (an entry reply follows). */
-static struct node *scratch_node(const char *pod, uint64_t sid, bool count)
-{
-	char *key = xasprintf("%d/%s/%" PRIu64, (int)N_SCRATCH, pod, sid);
-	pthread_mutex_lock(&G.lock);
-	struct node *n = node_locked(key, N_SCRATCH, pod, NULL, 0, sid);
-	if (count)
-		n->nlookup++;
-	pthread_mutex_unlock(&G.lock);
-	return n;
-}
-
-/* The inode number a directory listing shows for scratch file SID: its
- * node's if the kernel knows it, else "unknown" (a listing makes no
- * lookup the kernel would forget, so it must not make a node). */
-static fuse_ino_t scratch_ino(const char *pod, uint64_t sid)
-{
-	char *key = xasprintf("%d/%s/%" PRIu64, (int)N_SCRATCH, pod, sid);
-	pthread_mutex_lock(&G.lock);
-	struct node *n = G.hash ? hash_find(key, hash_str(key) % G.hcap) : NULL;
-	fuse_ino_t ino = n ? n->ino : 0xffffffff;
-	pthread_mutex_unlock(&G.lock);
-	free(key);
-	return ino;
-}
-
-/* The kernel dropped NLOOKUP references to INO: a scratch node nobody
- * knows any more is freed and its number reused. */
-static void node_forget(fuse_ino_t ino, uint64_t nlookup)
-{
-	pthread_mutex_lock(&G.lock);
-	struct node *n = ino >= 1 && ino <= G.nino ? G.byino[ino - 1] : NULL;
-	if (n && n->kind == N_SCRATCH) {
-		n->nlookup = nlookup < n->nlookup ? n->nlookup - nlookup : 0;
-		if (n->nlookup == 0) {
-			uint64_t h = hash_str(n->key) % G.hcap;
-			struct node **pp = &G.hash[h];
-			while (*pp != n)
-				pp = &(*pp)->hnext;
-			*pp = n->hnext;
-			G.byino[ino - 1] = NULL;
-			if (G.nfree == G.capfree) {
-				G.capfree = G.capfree ? G.capfree * 2 : 64;
-				G.free_inos = xrealloc(G.free_inos, G.capfree * sizeof(*G.free_inos));
-			}
-			G.free_inos[G.nfree++] = ino;
-			free(n->pod);
-			free(n->key);
-			free(n);
-		}
-	}
-	pthread_mutex_unlock(&G.lock);
-}
-
-static struct node *ino_node(fuse_ino_t ino)
-{
-	pthread_mutex_lock(&G.lock);
-	struct node *n = ino >= 1 && ino <= G.nino ? G.byino[ino - 1] : NULL;
-	pthread_mutex_unlock(&G.lock);
-	return n;
-}
+/* ---- nodes ---------------------------------------------------------------- */
 
 static bool container_exists(const char *pod, const char *c)
 {
@@ -427,14 +260,14 @@ static void reply_entry(fuse_req_t req, struct node *n)
 /* An entry for scratch file F of POD: a lookup the kernel will forget. */
 static void reply_scratch_entry(fuse_req_t req, const char *pod, struct scratch_file *f)
 {
-	struct node *n = scratch_node(pod, scratch_id(f), true);
+	struct node *n = nodes_scratch(pod, scratch_id(f), true);
 	struct fuse_entry_param e;
 	memset(&e, 0, sizeof(e));
 	scratch_stat(G.scratch, f, &e.attr);
 	e.attr.st_ino = e.ino = n->ino;
 	e.generation = n->gen;
 	if (fuse_reply_entry(req, &e) != 0)
-		node_forget(e.ino, 1); /* the kernel never got it */
+		nodes_forget(e.ino, 1); /* the kernel never got it */
 }
 
 /* Creating, changing and deleting are root's or the mounting user's:
@@ -485,7 +318,7 @@ static bool from_announcer(fuse_req_t req)
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct node *p = ino_node(parent);
+	struct node *p = nodes_by_ino(parent);
 	struct node *n = NULL;
 	if (strlen(name) > NAME_MAX) {
 		/* FUSE passes longer names than NAME_MAX; no file system here has them */
@@ -499,10 +332,10 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	switch (p->kind) {
 	case N_ROOT:
 		if (!strcmp(name, "pods"))
-			n = get_node(N_PODS, NULL, NULL, 0);
+			n = nodes_get(N_PODS, NULL, NULL, 0);
 		for (size_t i = 0; !n && top_files[i].name; i++)
 			if (!strcmp(name, top_files[i].name))
-				n = get_node(N_TOP_FILE, NULL, NULL, top_files[i].file);
+				n = nodes_get(N_TOP_FILE, NULL, NULL, top_files[i].file);
 		break;
 	case N_PODS: {
 		/* the announcer's mkdir/rmdir of a pod that came or went
@@ -514,15 +347,15 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			free(path);
 		}
 		if (op == 'r' || (op != 'd' && backend_pod_exists(G.b, name)))
-			n = get_node(N_POD, name, NULL, 0);
+			n = nodes_get(N_POD, name, NULL, 0);
 		break;
 	}
 	case N_POD:
 		if (!strcmp(name, "containers"))
-			n = get_node(N_CONTAINERS, p->pod, NULL, 0);
+			n = nodes_get(N_CONTAINERS, p->pod, NULL, 0);
 		for (size_t i = 0; !n && pod_files[i].name; i++)
 			if (!strcmp(name, pod_files[i].name))
-				n = get_node(N_POD_FILE, p->pod, NULL, pod_files[i].file);
+				n = nodes_get(N_POD_FILE, p->pod, NULL, pod_files[i].file);
 		if (n && n->kind == N_POD_FILE && n->file == BF_SPEC && spec_unlinked(p->pod))
 			n = NULL;
 		if (!n) {
@@ -536,12 +369,12 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		break;
 	case N_CONTAINERS:
 		if (container_exists(p->pod, name))
-			n = get_node(N_CONTAINER, p->pod, name, 0);
+			n = nodes_get(N_CONTAINER, p->pod, name, 0);
 		break;
 	case N_CONTAINER:
 		for (size_t i = 0; ctr_files[i].name; i++)
 			if (!strcmp(name, ctr_files[i].name))
-				n = get_node(N_CFILE, p->pod, p->container, ctr_files[i].file);
+				n = nodes_get(N_CFILE, p->pod, p->container, ctr_files[i].file);
 		break;
 	default:
 		fuse_reply_err(req, ENOTDIR);
@@ -557,7 +390,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)fi;
-	struct node *n = ino_node(ino);
+	struct node *n = nodes_by_ino(ino);
 	struct stat st;
 	if (!n || !node_alive(n)) {
 		fuse_reply_err(req, ENOENT);
@@ -626,7 +459,7 @@ static void setattr_scratch(fuse_req_t req, struct node *n, struct stat *attr, i
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
-	struct node *n = ino_node(ino);
+	struct node *n = nodes_by_ino(ino);
 	if (!n || !node_alive(n)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -728,7 +561,7 @@ static void dirbuf_add(fuse_req_t req, struct dirbuf *b, const char *name, fuse_
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct node *n = ino_node(ino);
+	struct node *n = nodes_by_ino(ino);
 	if (!n || !node_alive(n)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -743,40 +576,40 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	dirbuf_add(req, b, ".", ino, true);
 	dirbuf_add(req, b, "..", ino == 1 ? 1 : 1, true);
 	if (n->kind == N_ROOT) {
-		dirbuf_add(req, b, "pods", get_node(N_PODS, NULL, NULL, 0)->ino, true);
+		dirbuf_add(req, b, "pods", nodes_get(N_PODS, NULL, NULL, 0)->ino, true);
 		for (size_t i = 0; top_files[i].name; i++)
 			dirbuf_add(req, b, top_files[i].name,
-				   get_node(N_TOP_FILE, NULL, NULL, top_files[i].file)->ino, false);
+				   nodes_get(N_TOP_FILE, NULL, NULL, top_files[i].file)->ino, false);
 	} else if (n->kind == N_PODS) {
 		char **names = backend_pod_names(G.b);
 		for (size_t i = 0; names[i]; i++)
-			dirbuf_add(req, b, names[i], get_node(N_POD, names[i], NULL, 0)->ino, true);
+			dirbuf_add(req, b, names[i], nodes_get(N_POD, names[i], NULL, 0)->ino, true);
 		backend_free_names(names);
 	} else if (n->kind == N_POD) {
 		bool no_spec = spec_unlinked(n->pod);
 		for (size_t i = 0; pod_files[i].name; i++)
 			if (pod_files[i].file != BF_SPEC || !no_spec)
 				dirbuf_add(req, b, pod_files[i].name,
-					   get_node(N_POD_FILE, n->pod, NULL, pod_files[i].file)->ino,
+					   nodes_get(N_POD_FILE, n->pod, NULL, pod_files[i].file)->ino,
 					   false);
-		dirbuf_add(req, b, "containers", get_node(N_CONTAINERS, n->pod, NULL, 0)->ino, true);
+		dirbuf_add(req, b, "containers", nodes_get(N_CONTAINERS, n->pod, NULL, 0)->ino, true);
 		/* editors look for their swap files in the listing */
 		uint64_t *ids;
 		char **names = scratch_names(G.scratch, n->pod, &ids);
 		for (size_t i = 0; names[i]; i++)
-			dirbuf_add(req, b, names[i], scratch_ino(n->pod, ids[i]), false);
+			dirbuf_add(req, b, names[i], nodes_scratch_ino(n->pod, ids[i]), false);
 		scratch_free_names(names);
 		free(ids);
 	} else if (n->kind == N_CONTAINERS) {
 		char **names = backend_container_names(G.b, n->pod);
 		for (size_t i = 0; names && names[i]; i++)
 			dirbuf_add(req, b, names[i],
-				   get_node(N_CONTAINER, n->pod, names[i], 0)->ino, true);
+				   nodes_get(N_CONTAINER, n->pod, names[i], 0)->ino, true);
 		backend_free_names(names);
 	} else if (n->kind == N_CONTAINER) {
 		for (size_t i = 0; ctr_files[i].name; i++)
 			dirbuf_add(req, b, ctr_files[i].name,
-				   get_node(N_CFILE, n->pod, n->container, ctr_files[i].file)->ino,
+				   nodes_get(N_CFILE, n->pod, n->container, ctr_files[i].file)->ino,
 				   false);
 	}
 	fi->fh = (uintptr_t)b;
@@ -848,7 +681,7 @@ static void open_scratch(fuse_req_t req, struct node *n, struct fuse_file_info *
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct node *n = ino_node(ino);
+	struct node *n = nodes_by_ino(ino);
 	if (!n || !node_alive(n)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -1064,7 +897,7 @@ static void pods_changed(void)
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	(void)mode;
-	struct node *p = ino_node(parent);
+	struct node *p = nodes_by_ino(parent);
 	if (!p || !node_alive(p)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -1072,7 +905,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	if (p->kind == N_PODS && from_announcer(req)) {
 		/* an announcement: success raises IN_CREATE for watchers */
 		if (backend_pod_exists(G.b, name))
-			reply_entry(req, get_node(N_POD, name, NULL, 0));
+			reply_entry(req, nodes_get(N_POD, name, NULL, 0));
 		else
 			fuse_reply_err(req, ENOENT);
 		return;
@@ -1103,12 +936,12 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		return;
 	}
 	pods_changed();
-	reply_entry(req, get_node(N_POD, name, NULL, 0));
+	reply_entry(req, nodes_get(N_POD, name, NULL, 0));
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct node *p = ino_node(parent);
+	struct node *p = nodes_by_ino(parent);
 	if (!p || !node_alive(p)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -1152,7 +985,7 @@ static bool pod_entry(const char *name)
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct node *p = ino_node(parent);
+	struct node *p = nodes_by_ino(parent);
 	if (!p || !node_alive(p)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -1200,7 +1033,7 @@ static void create_scratch(fuse_req_t req, struct node *p, const char *name, mod
 	h->sf = f; /* create's reference */
 	fi->fh = (uintptr_t)h;
 	fi->direct_io = 1;
-	struct node *n = scratch_node(p->pod, scratch_id(f), true);
+	struct node *n = nodes_scratch(p->pod, scratch_id(f), true);
 	struct fuse_entry_param e;
 	memset(&e, 0, sizeof(e));
 	scratch_stat(G.scratch, f, &e.attr);
@@ -1208,7 +1041,7 @@ static void create_scratch(fuse_req_t req, struct node *p, const char *name, mod
 	e.generation = n->gen;
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		/* interrupted: the kernel has neither the entry nor the file */
-		node_forget(e.ino, 1);
+		nodes_forget(e.ino, 1);
 		handle_put(h);
 	}
 }
@@ -1216,7 +1049,7 @@ static void create_scratch(fuse_req_t req, struct node *p, const char *name, mod
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
 {
-	struct node *p = ino_node(parent);
+	struct node *p = nodes_by_ino(parent);
 	if (!p || !node_alive(p)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -1234,7 +1067,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 			return;
 		}
 		spec_set_unlinked(p->pod, false);
-		struct node *n = get_node(N_POD_FILE, p->pod, NULL, BF_SPEC);
+		struct node *n = nodes_get(N_POD_FILE, p->pod, NULL, BF_SPEC);
 		struct handle *h = xcalloc(1, sizeof(*h));
 		h->refs = 1;
 		h->fd = -1;
@@ -1272,7 +1105,7 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		     dev_t rdev)
 {
 	(void)rdev;
-	struct node *p = ino_node(parent);
+	struct node *p = nodes_by_ino(parent);
 	if (!p || !node_alive(p)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -1403,7 +1236,7 @@ static int rename_in_pod(const char *pod, const char *from, const char *to, unsi
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		      const char *newname, unsigned int flags)
 {
-	struct node *p = ino_node(parent), *np = ino_node(newparent);
+	struct node *p = nodes_by_ino(parent), *np = nodes_by_ino(newparent);
 	if (!p || !np || !node_alive(p) || !node_alive(np)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -1426,14 +1259,14 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	node_forget(ino, nlookup);
+	nodes_forget(ino, nlookup);
 	fuse_reply_none(req);
 }
 
 static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
 	for (size_t i = 0; i < count; i++)
-		node_forget(forgets[i].ino, forgets[i].nlookup);
+		nodes_forget(forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 
@@ -1441,7 +1274,7 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
  * file system (rm -r asks no questions), others nothing. */
 static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
-	struct node *n = ino_node(ino);
+	struct node *n = nodes_by_ino(ino);
 	if (!n || !node_alive(n)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -1570,7 +1403,7 @@ int fs_main(const struct fs_opts *o, int (*open_backend)(void *arg, struct backe
 	clock_gettime(CLOCK_REALTIME, &G.mounted);
 	G.pods_mtime = G.mounted;
 	G.scratch = scratch_new(&SCRATCH_LIMITS);
-	get_node(N_ROOT, NULL, NULL, 0); /* inode 1 */
+	nodes_get(N_ROOT, NULL, NULL, 0); /* inode 1 */
 	char *mnt = realpath(o->mountpoint, NULL);
 	if (!mnt) {
 		fprintf(stderr, "podfs: mount point %s: %s\n", o->mountpoint, strerror(errno));
