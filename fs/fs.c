@@ -309,6 +309,22 @@ static void spec_set_unlinked(const char *pod, bool unlinked)
 	pthread_mutex_unlock(&G.lock);
 }
 
+/* INO's node for a change by REQ's caller; NULL, with the error replied,
+ * when it is gone (ENOENT) or the caller may not write (EACCES). */
+static struct node *node_for_write(fuse_req_t req, fuse_ino_t ino)
+{
+	struct node *n = nodes_by_ino(ino);
+	if (!n || !node_alive(n)) {
+		fuse_reply_err(req, ENOENT);
+		return NULL;
+	}
+	if (!may_write(req)) {
+		fuse_reply_err(req, EACCES);
+		return NULL;
+	}
+	return n;
+}
+
 static bool from_announcer(fuse_req_t req)
 {
 	return notify_is_announcer(G.nt, fuse_req_ctx(req)->pid);
@@ -459,15 +475,9 @@ static void setattr_scratch(fuse_req_t req, struct node *n, struct stat *attr, i
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
-	struct node *n = nodes_by_ino(ino);
-	if (!n || !node_alive(n)) {
-		fuse_reply_err(req, ENOENT);
+	struct node *n = node_for_write(req, ino);
+	if (!n)
 		return;
-	}
-	if (!may_write(req)) {
-		fuse_reply_err(req, EACCES);
-		return;
-	}
 	if (n->kind == N_SCRATCH) {
 		setattr_scratch(req, n, attr, to_set);
 		return;
@@ -985,15 +995,9 @@ static bool pod_entry(const char *name)
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct node *p = nodes_by_ino(parent);
-	if (!p || !node_alive(p)) {
-		fuse_reply_err(req, ENOENT);
+	struct node *p = node_for_write(req, parent);
+	if (!p)
 		return;
-	}
-	if (!may_write(req)) {
-		fuse_reply_err(req, EACCES);
-		return;
-	}
 	if (p->kind == N_POD && scratch_unlink(G.scratch, p->pod, name) == 0) {
 		fuse_reply_err(req, 0);
 		return;
@@ -1049,15 +1053,9 @@ static void create_scratch(fuse_req_t req, struct node *p, const char *name, mod
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
 {
-	struct node *p = nodes_by_ino(parent);
-	if (!p || !node_alive(p)) {
-		fuse_reply_err(req, ENOENT);
+	struct node *p = node_for_write(req, parent);
+	if (!p)
 		return;
-	}
-	if (!may_write(req)) {
-		fuse_reply_err(req, EACCES);
-		return;
-	}
 	if (p->kind == N_POD && !strcmp(name, "spec.yaml")) {
 		/* a new spec.yaml after an unlink or a rename away, applied on
 		 * close; or O_CREAT racing with such a create: an open */
@@ -1105,15 +1103,9 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		     dev_t rdev)
 {
 	(void)rdev;
-	struct node *p = nodes_by_ino(parent);
-	if (!p || !node_alive(p)) {
-		fuse_reply_err(req, ENOENT);
+	struct node *p = node_for_write(req, parent);
+	if (!p)
 		return;
-	}
-	if (!may_write(req)) {
-		fuse_reply_err(req, EACCES);
-		return;
-	}
 	if (!S_ISREG(mode) || p->kind != N_POD || pod_entry(name)) {
 		fuse_reply_err(req, p->kind == N_POD && pod_entry(name) ? EEXIST : EPERM);
 		return;
