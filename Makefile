@@ -88,7 +88,7 @@ test:
 FUZZ_BUILD := build-fuzz
 fuzz_objs   = $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(1) backend/util.c)
 FUZZ_OBJS_spec     := $(call fuzz_objs,backend/yamltree.c backend/spec.c \
-		backend/spec_decode.c backend/spec_validate.c backend/spec_json.c \
+		backend/spec_decode.c backend/spec_validate.c backend/spec_json.c backend/spec_compare.c \
 		backend/quantity.c backend/diag.c)
 IMAGE_SRCS         := backend/image.c backend/imagepull.c backend/imageref.c \
 		backend/unpack.c backend/imagefile.c backend/sha256.c

@@ -571,10 +571,18 @@ void pod_apply_parsed(struct backend *b, struct pod *p, struct spec_pod *spec, c
 	free(p->apply_error);
 	p->apply_error = NULL;
 	char *yaml = xstrndup(buf, len);
+	enum spec_change ch = SPEC_REPLACE;
+	/* as the API server: only images may change in place, and a manifest
+	 * that means the same is no change (static pods: the kubelet makes a
+	 * new pod of any change to the file) */
+	if (p->spec && !p->pending && !p->deleting && !p->static_src)
+		ch = spec_compare(p->spec_yaml, p->spec_len, buf, len);
 	if (!p->spec) {
 		pod_install_spec(p, spec, yaml, len);
 		pod_event(b, p, false, "Scheduled", NULL, "Successfully assigned %s/%s to %s",
 			  spec->namespace, p->name, b->node_name);
+	} else if (ch != SPEC_REPLACE) {
+		pod_update_in_place(b, p, spec, yaml, len);
 	} else {
 		spec_pod_free(p->pending);
 		free(p->pending_yaml);

@@ -173,6 +173,11 @@ static void pod_set_spec(struct pod *p, struct spec_pod *spec, char *yaml, size_
 		container_free(&p->c[i]);
 	free(p->c);
 	spec_pod_free(p->spec);
+	for (size_t i = 0; i < p->nold_specs; i++)
+		spec_pod_free(p->old_specs[i]);
+	free(p->old_specs);
+	p->old_specs = NULL;
+	p->nold_specs = 0;
 	free(p->spec_yaml);
 	p->spec = spec;
 	p->spec_yaml = yaml;
@@ -278,8 +283,9 @@ static enum pod_phase compute_phase(struct pod *p)
 		struct container *c = &p->c[i];
 		if (c->phase == C_RUNNING && c->poststart_pending) {
 			waiting++;
-		} else if (c->phase == C_RUNNING) {
-			running++;
+		} else if (c->phase == C_RUNNING ||
+			   (c->phase == C_TERMINATED && c->spec_restart)) {
+			running++; /* (being replaced by its new definition) */
 		} else if (c->phase == C_TERMINATED) {
 			stopped++;
 			if (c->term.exit_code == 0)
@@ -592,6 +598,7 @@ struct start_result {
 	char *image_id;
 	char **env;
 	int stop_signal;
+	char *image; /* the spec's image it was made from */
 };
 
 /* "SIGTERM", "TERM" or "15" to a number; 0 if unknown. */
@@ -629,10 +636,8 @@ static int mount_rootfs(const char *bundle, const struct image_info *img, char *
 	for (size_t i = img->nlayers; i-- > 0;)
 		sb_printf(&opts, "%s%s", img->layer_dirs[i], i ? ":" : "");
 	sb_printf(&opts, ",upperdir=%s,workdir=%s", upper, work);
+	/* with an upper dir, one lower layer is enough for overlayfs */
 	int r = 0;
-	if (img->nlayers == 1) {
-		/* overlay needs two lowers without an upper, but one is fine with one */
-	}
 	if (mount("overlay", rootfs, "overlay", 0, opts.buf) < 0) {
 		r = -errno;
 		*err = xasprintf("mount the container's root file system: %s", strerror(errno));
@@ -644,22 +649,23 @@ static int mount_rootfs(const char *bundle, const struct image_info *img, char *
 	return r;
 }
 
-/* Create and start one container. Lock NOT held; reads only the spec
- * (immutable while the pod runs) and fixed pod fields. */
-static void container_start(struct backend *b, struct pod *p, struct container *c, int attempt,
-			    struct start_result *res)
+/* Create and start one container. Lock NOT held; reads only CS (C's spec
+ * when the start began), the pod's spec (an in-place update changes no more
+ * than images, and keeps the old spec alive) and fixed pod fields. */
+static void container_start(struct backend *b, struct pod *p, struct container *c,
+			    const struct spec_container *cs, int attempt, struct start_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	struct image_info *img = NULL;
 	struct vol_sources srcs = {0};
 	char *bundle = NULL, *json = NULL, *log = NULL;
-	char **args = NULL;
-	int r = image_lookup(b->images, c->spec->image, &img, &res->err);
+	int r = image_lookup(b->images, cs->image, &img, &res->err);
 	if (r < 0) {
 		res->reason = r == -EINVAL ? "InvalidImageName" : "ErrImagePull";
 		goto out;
 	}
 	res->image_id = xstrdup(img->digest);
+	res->image = xstrdup(cs->image);
 	res->stop_signal = parse_signal(img->config.stop_signal);
 	util_random_hex(res->cid);
 	bundle = xasprintf("%s/containers/%s", b->state_dir, res->cid);
@@ -684,7 +690,7 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 	    .node_memory = b->alloc_memory,
 	    .node_ephemeral_storage = b->alloc_ephemeral > 0 ? b->alloc_ephemeral : 0,
 	};
-	r = oci_container_env(p->spec, c->spec, &img->config, &facts, &res->env, &res->err);
+	r = oci_container_env(p->spec, cs, &img->config, &facts, &res->env, &res->err);
 	if (r < 0) {
 		res->reason = "CreateContainerConfigError";
 		free(rootfs);
@@ -713,11 +719,11 @@ static void container_start(struct backend *b, struct pod *p, struct container *
 	/* volumes (made ready by podres_volumes_setup); subPaths resolved
 	 * beneath them and bound where runc can mount them from */
 	char **vpaths = podres_volume_paths(b, p);
-	r = podres_subpaths(b, p, c->spec, vpaths, &srcs, &res->err);
-	op.oom_score_adj = podres_oom_score_adj(b, p, c->spec);
+	r = podres_subpaths(b, p, cs, vpaths, &srcs, &res->err);
+	op.oom_score_adj = podres_oom_score_adj(b, p, cs);
 	op.mount_sources = srcs.src;
 	if (r >= 0)
-		r = oci_container_config(&op, p->spec, c->spec, &img->config, rootfs, res->cid,
+		r = oci_container_config(&op, p->spec, cs, &img->config, rootfs, res->cid,
 					 res->env, (const char *const *)vpaths, &json, &res->err);
 	vol_paths_free(vpaths);
 	free(net);
@@ -765,7 +771,6 @@ out:
 	free(bundle);
 	free(json);
 	free(log);
-	oci_strv_free(args);
 }
 
 /* Restart decision, kubelet's ShouldContainerBeRestarted. */
@@ -775,7 +780,7 @@ static bool should_restart(struct pod *p, struct container *c)
 		return false;
 	if (c->phase != C_TERMINATED)
 		return c->phase == C_WAITING;
-	if (c->sidecar)
+	if (c->sidecar || c->spec_restart)
 		return true;
 	const char *policy = p->spec->restart_policy;
 	if (c->init)
@@ -873,10 +878,12 @@ static void do_start(struct backend *b, struct pod *p, struct container *c)
 	char old_cid[40];
 	memcpy(old_cid, c->cid, sizeof(old_cid));
 	c->cid[0] = '\0';
+	/* an in-place update may swap c->spec while the lock is dropped */
+	const struct spec_container *cs = c->spec;
 	pthread_mutex_unlock(&b->lock);
 	container_forget(b, old_cid);
 	struct start_result res;
-	container_start(b, p, c, attempt, &res);
+	container_start(b, p, c, cs, attempt, &res);
 	pthread_mutex_lock(&b->lock);
 	if (res.reason) {
 		/* not created: Waiting with the reason, retried later */
@@ -889,8 +896,14 @@ static void do_start(struct backend *b, struct pod *p, struct container *c)
 		c->next_start_ms = mono_ms() + scaled(b, BACKOFF_INITIAL_MS);
 		free(res.err);
 		free(res.image_id);
+		free(res.image);
 		oci_strv_free(res.env);
 		return;
+	}
+	c->spec_restart = false;
+	if (res.image) {
+		free(c->image_ref);
+		c->image_ref = res.image;
 	}
 	if (restart) {
 		c->restart_count++;
@@ -1364,6 +1377,19 @@ static void sync_pod(struct backend *b, struct pod *p)
 				break;
 		}
 	}
+	/* a container whose image changed in place (kubelet: its hash
+	 * changed): killed, then started again whatever the restart policy */
+	for (size_t i = 0; i < p->nc; i++) {
+		struct container *c = &p->c[i];
+		if (c->phase != C_RUNNING || c->stop != STOP_NONE || (c->init && !c->sidecar) ||
+		    !c->image_ref || !strcmp(c->image_ref, c->spec->image))
+			continue;
+		cleanup_free char *why =
+		    xasprintf("Container %s definition changed, will be restarted", c->name);
+		c->spec_restart = true;
+		c->backoff_ms = 0; /* a new definition has a back-off of its own */
+		container_stop_begin(b, p, c, p->spec->termination_grace_seconds * 1000, why);
+	}
 	/* running containers (those just started too): stops in progress,
 	 * probes due */
 	int64_t pwake = 0;
@@ -1590,6 +1616,42 @@ void *pod_supervisor(void *arg)
 void pod_install_spec(struct pod *p, struct spec_pod *spec, char *yaml, size_t len)
 {
 	pod_set_spec(p, spec, yaml, len);
+}
+
+void pod_update_in_place(struct backend *b, struct pod *p, struct spec_pod *spec, char *yaml,
+			 size_t len)
+{
+	(void)b;
+	p->old_specs = xrealloc(p->old_specs, (p->nold_specs + 1) * sizeof(*p->old_specs));
+	p->old_specs[p->nold_specs++] = p->spec;
+	p->spec = spec;
+	free(p->spec_yaml);
+	p->spec_yaml = yaml;
+	p->spec_len = len;
+	realtime_now(&p->spec_mtime);
+	for (size_t i = 0; i < p->nc; i++) {
+		struct container *c = &p->c[i];
+		const struct spec_container *old = c->spec;
+		c->spec = c->init ? &spec->init_containers[i] : &spec->containers[i - p->ninit];
+		/* the probes are the same, but must point into the new spec */
+		for (int k = 0; k < PK_COUNT; k++)
+			if (c->probes[k].spec)
+				c->probes[k].spec = k == PK_STARTUP    ? c->spec->startup
+						    : k == PK_LIVENESS ? c->spec->liveness
+								       : c->spec->readiness;
+		if (!strcmp(old->image, c->spec->image))
+			continue;
+		/* a new image is a new definition: its own pull and crash
+		 * back-offs (the kubelet keys both by image or spec hash) */
+		c->pull_backoff_ms = c->pull_next_ms = 0;
+		c->backoff_ms = 0;
+		c->next_start_ms = 0;
+		if (!c->ever_started) {
+			free(c->image_ref);
+			c->image_ref = xstrdup(c->spec->image);
+		}
+	}
+	p->dirty = true;
 }
 
 /* After a podfs restart, a running container's probes go on where they

@@ -100,6 +100,7 @@ struct container {
 	char *kill_message;	/* why podfs stopped it (liveness, postStart, ...) */
 	char *kill_reason;	/* the terminated reason to report instead of Error */
 	bool probes_loaded;	/* probes, ready, started came from state.json */
+	bool spec_restart;	/* killed for a new definition: starts again, whatever the policy */
 	/* image pulls (podimage.c) */
 	struct pull_job *pull;		       /* in flight, or finished and not yet looked at */
 	int64_t pull_backoff_ms, pull_next_ms; /* ImagePullBackOff; monotonic */
@@ -126,6 +127,10 @@ struct pod {
 	char *pending_yaml;
 	size_t pending_len;
 	struct spec_pod *pending;
+	/* specs replaced in place (an image changed): kept until the pod is
+	 * replaced or freed, as jobs and starts may still point into them */
+	struct spec_pod **old_specs;
+	size_t nold_specs;
 	struct container *c;
 	size_t nc; /* init containers first */
 	size_t ninit;
@@ -222,6 +227,11 @@ void pod_check_exits(struct backend *b);
 void pod_free(struct pod *p);
 /* Give an empty pod its spec (owned) and container table. */
 void pod_install_spec(struct pod *p, struct spec_pod *spec, char *yaml, size_t len);
+/* Take SPEC (owned), which differs from the pod's at most in containers'
+ * images (spec_compare), without replacing the pod: the next sync restarts
+ * the running containers whose image changed, as the kubelet does. */
+void pod_update_in_place(struct backend *b, struct pod *p, struct spec_pod *spec, char *yaml,
+			 size_t len);
 void pod_event(struct backend *b, struct pod *p, bool warning, const char *reason,
 	       const char *object, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 

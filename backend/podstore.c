@@ -26,8 +26,17 @@ int podstore_save_spec(struct backend *b, const char *name, const char *buf, siz
 	char *path = xasprintf("%s/spec.yaml", dir);
 	/* `image rm` must see this spec, or finish before it is stored */
 	int ul = b->images ? image_use_lock(b->images, false) : -1;
-	if (r == 0)
+	if (r == 0) {
+		/* the spec it replaces stays as spec.prev.yaml (a second link,
+		 * so spec.yaml is never missing): a podfs that dies before the
+		 * pod took the new one tells an image update from a replace */
+		char *prev = xasprintf("%s/spec.prev.yaml", dir);
+		unlink(prev);
+		if (link(path, prev) < 0 && errno != ENOENT)
+			unlink(prev);
+		free(prev);
 		r = util_write_atomic(path, buf, len, 0600);
+	}
 	image_use_unlock(ul);
 	if (r < 0 && err)
 		*err = xasprintf("store %s: %s", path, strerror(-r));
@@ -162,6 +171,8 @@ int podstore_save_state(struct backend *b, struct pod *p)
 				      "backoffMs", (json_int_t)c->backoff_ms, "backoffUpdated",
 				      (json_int_t)upd, "imageID", c->image_id ? c->image_id : "");
 		json_object_set_new(o, "pid", json_integer(c->pid));
+		if (c->image_ref)
+			json_object_set_new(o, "image", json_string(c->image_ref));
 		if (c->phase == C_TERMINATED)
 			json_object_set_new(o, "term", term_json(&c->term));
 		if (c->has_last)
@@ -221,6 +232,28 @@ int podstore_save_state(struct backend *b, struct pod *p)
 	free(p->saved_state);
 	p->saved_state = text;
 	return r;
+}
+
+/* Did podfs die between storing YAML and acting on it, with a change that
+ * updates the pod in place? True if spec.prev.yaml is the spec the state
+ * (digest SDG) was written for and YAML changes no more than images. */
+static bool prev_in_place(struct backend *b, const char *name, const char *sdg, const char *yaml,
+			  size_t ylen)
+{
+	char *dir = podstore_pod_dir(b, name);
+	char *path = xasprintf("%s/spec.prev.yaml", dir);
+	char *prev = NULL;
+	size_t plen = 0;
+	bool in_place = false;
+	if (util_read_file(path, 2 * 1024 * 1024, &prev, &plen) == 0) {
+		char *pdg = spec_digest(prev, plen);
+		in_place = !strcmp(pdg, sdg) && spec_compare(prev, plen, yaml, ylen) != SPEC_REPLACE;
+		free(pdg);
+		free(prev);
+	}
+	free(path);
+	free(dir);
+	return in_place;
 }
 
 int podstore_load(struct backend *b, const char *name, struct pod **out, char **err)
@@ -328,6 +361,11 @@ int podstore_load(struct backend *b, const char *name, struct pod **out, char **
 				int64_t upd =
 				    json_integer_value(json_object_get(o, "backoffUpdated"));
 				c->backoff_updated_ms = upd ? mono_ms() - (now_ms_real - upd) : 0;
+				const char *img = json_string_value(json_object_get(o, "image"));
+				if (img && *img && c->ever_started) {
+					free(c->image_ref);
+					c->image_ref = xstrdup(img);
+				}
 				const char *iid = json_string_value(json_object_get(o, "imageID"));
 				free(c->image_id);
 				c->image_id = iid && *iid ? xstrdup(iid) : NULL;
@@ -379,6 +417,9 @@ int podstore_load(struct backend *b, const char *name, struct pod **out, char **
 			const char *sdg = json_string_value(json_object_get(root, "spec"));
 			char *dg = spec_digest(yaml, ylen);
 			struct diag_list errs = {0};
+			if (sdg && strcmp(sdg, dg) && !p->static_src &&
+			    prev_in_place(b, name, sdg, yaml, ylen))
+				sdg = NULL; /* the containers are restarted as the images say */
 			if (sdg && strcmp(sdg, dg) &&
 			    spec_parse(yaml, ylen, &p->pending, &errs) == 0) {
 				p->pending_yaml = xstrndup(yaml, ylen);

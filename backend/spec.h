@@ -178,6 +178,13 @@ void spec_pod_free(struct spec_pod *pod);
  * Caller frees. */
 char *spec_to_json(const struct spec_pod *pod);
 
+/* What applying manifest NEW over the applied OLD changes: nothing that
+ * counts (comments, layout, quoting, key order: SPEC_SAME), only the image
+ * of some containers (SPEC_IMAGES, which Kubernetes updates in place), or
+ * anything else (SPEC_REPLACE; also when either does not parse). */
+enum spec_change { SPEC_SAME, SPEC_IMAGES, SPEC_REPLACE };
+enum spec_change spec_compare(const char *old, size_t olen, const char *new, size_t nlen);
+
 /* Exposed for tests and other modules. */
 bool spec_is_dns1123_label(const char *s);
 bool spec_is_dns1123_subdomain(const char *s);

@@ -131,7 +131,9 @@ static json_t *container_json(const struct pod *p, const struct container *c)
 	json_object_set_new(o, "ready", json_boolean(c->ready));
 	json_object_set_new(o, "restartCount", json_integer(c->restart_count));
 	json_object_set_new(o, "started", json_boolean(c->started));
-	json_object_set_new(o, "image", json_string(c->spec->image));
+	/* the image of the instance (a running container keeps its image
+	 * until it is restarted for a new one) */
+	json_object_set_new(o, "image", json_string(c->image_ref ? c->image_ref : c->spec->image));
 	json_object_set_new(o, "imageID", json_string(c->image_id ? c->image_id : ""));
 	if (*c->cid)
 		json_object_set_new(o, "containerID", json_sprintf("runc://%s", c->cid));

@@ -6,7 +6,9 @@
  * Besides the sanitizers' findings, these invariants abort:
  *   - a manifest that parses yields no diagnostics and renders to JSON that
  *     parses back as an object with a "spec";
- *   - a manifest that fails has at least one diagnostic, and each formats. */
+ *   - a manifest that fails has at least one diagnostic, and each formats;
+ *   - a manifest that parses compares as the same as itself (spec_compare),
+ *     and comparing the input's two halves does not crash. */
 #include "backend/spec.h"
 
 #include <jansson.h>
@@ -32,6 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(back);
 		free(json);
 		spec_pod_free(pod);
+		if (spec_compare((const char *)data, size, (const char *)data, size) != SPEC_SAME)
+			abort();
 	} else {
 		/* an error list is never empty and always formats */
 		if (pod || (errs.n == 0 && errs.dropped == 0))
@@ -45,5 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(s);
 	}
 	diag_list_free(&errs);
+	size_t half = size / 2;
+	(void)spec_compare((const char *)data, half, (const char *)data + half, size - half);
 	return 0;
 }

@@ -2,6 +2,7 @@
  * defaults, quantities, validation errors with their paths and positions,
  * the JSON rendering and the name helpers. */
 #include "backend/spec.h"
+#include "backend/util.h"
 #include "tests/unit/testhelp.h"
 
 #include <errno.h>
@@ -1217,9 +1218,73 @@ TEST(pod_name_is_a_label_but_node_name_a_subdomain)
 	spec_pod_free(pod);
 }
 
+static enum spec_change cmp(const char *a, const char *b)
+{
+	return spec_compare(a, strlen(a), b, strlen(b));
+}
+
+TEST(compare_manifests)
+{
+	const char *base = "apiVersion: v1\nkind: Pod\nmetadata:\n  labels: {app: web}\n"
+			   "spec:\n  initContainers:\n  - name: init\n    image: busybox\n"
+			   "    command: [true]\n  containers:\n  - name: a\n    image: busybox\n"
+			   "    command: [sleep, '9']\n  - name: b\n    image: busybox\n";
+	CHECK(cmp(base, base) == SPEC_SAME);
+	/* comments, flow style, quoting, key order: nothing changes */
+	CHECK(cmp(base, "# a comment\nkind: Pod\napiVersion: \"v1\"\nmetadata:\n  labels:\n"
+			"    app: web\nspec:\n  containers:\n  - {name: a, image: busybox, "
+			"command: [\"sleep\", \"9\"]}\n  - name: b\n    image: 'busybox'\n"
+			"  initContainers:\n  - command: [true]\n    name: init\n"
+			"    image: busybox\n") == SPEC_SAME);
+	/* the same manifest as JSON */
+	CHECK(cmp(base, "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"labels\":"
+			"{\"app\":\"web\"}},\"spec\":{\"initContainers\":[{\"name\":\"init\","
+			"\"image\":\"busybox\",\"command\":[true]}],\"containers\":[{\"name\":"
+			"\"a\",\"image\":\"busybox\",\"command\":[\"sleep\",\"9\"]},{\"name\":"
+			"\"b\",\"image\":\"busybox\"}]}}") == SPEC_SAME);
+	/* an image, of an app or an init container: in place */
+	char *t = xstrdup(base);
+	char *img = strstr(strstr(t, "name: b"), "busybox");
+	memcpy(img, "busyb0x", 7);
+	CHECK(cmp(base, t) == SPEC_IMAGES);
+	free(t);
+	t = xstrdup(base);
+	img = strstr(strstr(t, "name: init"), "busybox");
+	memcpy(img, "busyb0x", 7);
+	CHECK(cmp(base, t) == SPEC_IMAGES);
+	free(t);
+	/* anything else replaces the pod */
+	t = xstrdup(base);
+	memcpy(strstr(t, "'9'"), "'8'", 3);
+	CHECK(cmp(base, t) == SPEC_REPLACE);
+	free(t);
+	t = xstrdup(base);
+	memcpy(strstr(t, "app: web"), "app: wex", 8);
+	CHECK(cmp(base, t) == SPEC_REPLACE);
+	free(t);
+	/* an image and a command: replace */
+	t = xstrdup(base);
+	memcpy(strstr(strstr(t, "name: a"), "busybox"), "busyb0x", 7);
+	memcpy(strstr(t, "'9'"), "'8'", 3);
+	CHECK(cmp(base, t) == SPEC_REPLACE);
+	free(t);
+	/* a container more, or renamed, or an "image" key elsewhere */
+	CHECK(cmp(base, "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n"
+			"    image: busybox\n") == SPEC_REPLACE);
+	CHECK(cmp("metadata: {annotations: {image: a}}\n", "metadata: {annotations: {image: b}}\n") ==
+	      SPEC_REPLACE);
+	CHECK(cmp("spec: {image: a}\n", "spec: {image: b}\n") == SPEC_REPLACE);
+	/* 9 and "9" are different values; unparsable text is a replace */
+	CHECK(cmp("a: 9\n", "a: \"9\"\n") == SPEC_REPLACE);
+	CHECK(cmp("a: 0x10\n", "a: 16\n") == SPEC_SAME);
+	CHECK(cmp(base, "a: [\n") == SPEC_REPLACE);
+	CHECK(cmp("", "") == SPEC_SAME);
+}
+
 int main(void)
 {
 	RUN(minimal_pod_defaults);
+	RUN(compare_manifests);
 	RUN(termination_message_defaults);
 	RUN(pull_policy_untagged_and_latest_are_always);
 	RUN(pull_policy_tag_and_digest_are_if_not_present);
