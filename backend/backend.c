@@ -577,6 +577,10 @@ void pod_apply_parsed(struct backend *b, struct pod *p, struct spec_pod *spec, c
 	 * new pod of any change to the file) */
 	if (p->spec && !p->pending && !p->deleting && !p->static_src)
 		ch = spec_compare(p->spec_yaml, p->spec_len, buf, len);
+	/* a finished pod has nothing to keep running: a new image runs it
+	 * again as a new pod, as any other change does */
+	if (ch == SPEC_IMAGES && (p->phase == PHASE_SUCCEEDED || p->phase == PHASE_FAILED))
+		ch = SPEC_REPLACE;
 	if (!p->spec) {
 		pod_install_spec(p, spec, yaml, len);
 		pod_event(b, p, false, "Scheduled", NULL, "Successfully assigned %s/%s to %s",
