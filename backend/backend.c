@@ -586,7 +586,7 @@ void pod_apply_parsed(struct backend *b, struct pod *p, struct spec_pod *spec, c
 		pod_event(b, p, false, "Scheduled", NULL, "Successfully assigned %s/%s to %s",
 			  spec->namespace, p->name, b->node_name);
 	} else if (ch != SPEC_REPLACE) {
-		pod_update_in_place(b, p, spec, yaml, len);
+		pod_update_in_place(p, spec, yaml, len);
 	} else {
 		spec_pod_free(p->pending);
 		free(p->pending_yaml);

@@ -1618,10 +1618,8 @@ void pod_install_spec(struct pod *p, struct spec_pod *spec, char *yaml, size_t l
 	pod_set_spec(p, spec, yaml, len);
 }
 
-void pod_update_in_place(struct backend *b, struct pod *p, struct spec_pod *spec, char *yaml,
-			 size_t len)
+void pod_update_in_place(struct pod *p, struct spec_pod *spec, char *yaml, size_t len)
 {
-	(void)b;
 	p->old_specs = xrealloc(p->old_specs, (p->nold_specs + 1) * sizeof(*p->old_specs));
 	p->old_specs[p->nold_specs++] = p->spec;
 	p->spec = spec;
@@ -1636,9 +1634,7 @@ void pod_update_in_place(struct backend *b, struct pod *p, struct spec_pod *spec
 		/* the probes are the same, but must point into the new spec */
 		for (int k = 0; k < PK_COUNT; k++)
 			if (c->probes[k].spec)
-				c->probes[k].spec = k == PK_STARTUP    ? c->spec->startup
-						    : k == PK_LIVENESS ? c->spec->liveness
-								       : c->spec->readiness;
+				c->probes[k].spec = podprobe_spec_of(c->spec, k);
 		if (!strcmp(old->image, c->spec->image))
 			continue;
 		/* a new image is a new definition: its own pull and crash
@@ -1651,7 +1647,6 @@ void pod_update_in_place(struct backend *b, struct pod *p, struct spec_pod *spec
 			c->image_ref = xstrdup(c->spec->image);
 		}
 	}
-	p->dirty = true;
 }
 
 /* After a podfs restart, a running container's probes go on where they

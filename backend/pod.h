@@ -230,8 +230,7 @@ void pod_install_spec(struct pod *p, struct spec_pod *spec, char *yaml, size_t l
 /* Take SPEC (owned), which differs from the pod's at most in containers'
  * images (spec_compare), without replacing the pod: the next sync restarts
  * the running containers whose image changed, as the kubelet does. */
-void pod_update_in_place(struct backend *b, struct pod *p, struct spec_pod *spec, char *yaml,
-			 size_t len);
+void pod_update_in_place(struct pod *p, struct spec_pod *spec, char *yaml, size_t len);
 void pod_event(struct backend *b, struct pod *p, bool warning, const char *reason,
 	       const char *object, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
@@ -253,6 +252,8 @@ void podimage_shutdown(struct backend *b);
 /* podprobe.c: probes, hooks and stops, run on the pool; results come back
  * under the lock and mark the pod dirty. */
 void podprobe_reset(struct container *c);
+/* CS's probe of KIND (enum probe_kind), or NULL. */
+const struct spec_probe *podprobe_spec_of(const struct spec_container *cs, int kind);
 void podprobe_schedule(struct backend *b, struct pod *p, struct container *c, int64_t *wake);
 void podprobe_poststart(struct backend *b, struct pod *p, struct container *c);
 void podprobe_kill(struct backend *b, struct pod *p, const char *cid, int sig);

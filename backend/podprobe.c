@@ -47,6 +47,11 @@ struct job {
 	bool light; /* only the probe's own counters moved (see probe_result) */
 };
 
+const struct spec_probe *podprobe_spec_of(const struct spec_container *cs, int kind)
+{
+	return kind == PK_STARTUP ? cs->startup : kind == PK_LIVENESS ? cs->liveness : cs->readiness;
+}
+
 void podprobe_reset(struct container *c)
 {
 	for (int k = 0; k < PK_COUNT; k++) {
@@ -57,9 +62,8 @@ void podprobe_reset(struct container *c)
 		 * Failure, startup Unknown */
 		ps->result = k == PK_LIVENESS ? 1 : k == PK_READINESS ? 0 : -1;
 	}
-	c->probes[PK_STARTUP].spec = c->spec->startup;
-	c->probes[PK_LIVENESS].spec = c->spec->liveness;
-	c->probes[PK_READINESS].spec = c->spec->readiness;
+	for (int k = 0; k < PK_COUNT; k++)
+		c->probes[k].spec = podprobe_spec_of(c->spec, k);
 	c->stop = STOP_NONE;
 	c->prestop_done = false;
 	c->poststart_pending = false;

@@ -32,8 +32,7 @@ int podstore_save_spec(struct backend *b, const char *name, const char *buf, siz
 		 * pod took the new one tells an image update from a replace */
 		char *prev = xasprintf("%s/spec.prev.yaml", dir);
 		unlink(prev);
-		if (link(path, prev) < 0 && errno != ENOENT)
-			unlink(prev);
+		(void)link(path, prev); /* fails for a first spec: none to keep */
 		free(prev);
 		r = util_write_atomic(path, buf, len, 0600);
 	}

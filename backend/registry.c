@@ -610,8 +610,7 @@ static void pull_tls_apply(struct pull *pl, CURL *c, const char *host, char **ce
 		t->certs = certs_for(pl->r, host);
 		if (t->certs) {
 			t->cas = ca_blob(t->certs, &t->cas_len);
-			if (!client_cert(t->certs, &t->ccert, &t->ckey))
-				t->ccert = t->ckey = NULL;
+			client_cert(t->certs, &t->ccert, &t->ckey); /* (or none) */
 		}
 	}
 	if (t->certs) {

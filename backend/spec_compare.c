@@ -25,54 +25,10 @@ static bool scalar_eq(const struct yt_node *a, const struct yt_node *b)
 	return !strcmp(a->str, b->str);
 }
 
-/* Trees equal? With IMAGES set, A and B are a container list's items and
- * their "image" values are not compared, but *IMAGES is set when one
- * differs. */
-static bool tree_eq(const struct yt_node *a, const struct yt_node *b, int depth, bool *images);
+static bool map_eq(const struct yt_node *a, const struct yt_node *b, const char *where,
+		   bool *images);
 
-static bool map_eq(const struct yt_node *a, const struct yt_node *b, int depth,
-		   const char *path, bool *images)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++) {
-		const char *k = a->keys[i]->str;
-		const struct yt_node *bv = yt_get(b, k);
-		if (!bv)
-			return false;
-		const struct yt_node *av = a->vals[i];
-		if (images && !strcmp(path, "container") && !strcmp(k, "image")) {
-			if (av->kind != YT_SCALAR || bv->kind != YT_SCALAR)
-				return false;
-			if (!scalar_eq(av, bv))
-				*images = true;
-			continue;
-		}
-		bool lists = depth == 1 && !strcmp(path, "spec") &&
-			     (!strcmp(k, "containers") || !strcmp(k, "initContainers"));
-		if (lists) {
-			if (av->kind != YT_SEQ || bv->kind != YT_SEQ || av->n != bv->n)
-				return false;
-			for (size_t j = 0; j < av->n; j++) {
-				const struct yt_node *x = av->vals[j], *y = bv->vals[j];
-				if (x->kind != YT_MAP || y->kind != YT_MAP ||
-				    !map_eq(x, y, depth + 2, "container", images))
-					return false;
-			}
-			continue;
-		}
-		if (depth == 0 && !strcmp(k, "spec") && av->kind == YT_MAP && bv->kind == YT_MAP) {
-			if (!map_eq(av, bv, 1, "spec", images))
-				return false;
-			continue;
-		}
-		if (!tree_eq(av, bv, depth + 1, NULL))
-			return false;
-	}
-	return true;
-}
-
-static bool tree_eq(const struct yt_node *a, const struct yt_node *b, int depth, bool *images)
+static bool tree_eq(const struct yt_node *a, const struct yt_node *b)
 {
 	if (!a || !b)
 		return a == b;
@@ -85,13 +41,56 @@ static bool tree_eq(const struct yt_node *a, const struct yt_node *b, int depth,
 		if (a->n != b->n)
 			return false;
 		for (size_t i = 0; i < a->n; i++)
-			if (!tree_eq(a->vals[i], b->vals[i], depth + 1, NULL))
+			if (!tree_eq(a->vals[i], b->vals[i]))
 				return false;
 		return true;
 	case YT_MAP:
-		return map_eq(a, b, depth, depth == 0 ? "" : "-", images);
+		return map_eq(a, b, NULL, NULL);
 	}
 	return false;
+}
+
+/* Mappings equal? WHERE is "pod" (the document), "spec" (its spec) or
+ * "container" (an item of spec.containers or spec.initContainers), or NULL
+ * anywhere else; a container's "image" is not compared, but *IMAGES is set
+ * when one differs. */
+static bool map_eq(const struct yt_node *a, const struct yt_node *b, const char *where,
+		   bool *images)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		const char *k = a->keys[i]->str;
+		const struct yt_node *av = a->vals[i], *bv = yt_get(b, k);
+		if (!bv)
+			return false;
+		if (!where) {
+			if (!tree_eq(av, bv))
+				return false;
+		} else if (!strcmp(where, "container") && !strcmp(k, "image")) {
+			if (av->kind != YT_SCALAR || bv->kind != YT_SCALAR)
+				return false;
+			if (!scalar_eq(av, bv))
+				*images = true;
+		} else if (!strcmp(where, "pod") && !strcmp(k, "spec") && av->kind == YT_MAP &&
+			   bv->kind == YT_MAP) {
+			if (!map_eq(av, bv, "spec", images))
+				return false;
+		} else if (!strcmp(where, "spec") &&
+			   (!strcmp(k, "containers") || !strcmp(k, "initContainers"))) {
+			if (av->kind != YT_SEQ || bv->kind != YT_SEQ || av->n != bv->n)
+				return false;
+			for (size_t j = 0; j < av->n; j++) {
+				const struct yt_node *x = av->vals[j], *y = bv->vals[j];
+				if (x->kind != YT_MAP || y->kind != YT_MAP ||
+				    !map_eq(x, y, "container", images))
+					return false;
+			}
+		} else if (!tree_eq(av, bv)) {
+			return false;
+		}
+	}
+	return true;
 }
 
 enum spec_change spec_compare(const char *old, size_t olen, const char *new, size_t nlen)
@@ -102,7 +101,10 @@ enum spec_change spec_compare(const char *old, size_t olen, const char *new, siz
 	if (yt_load(old, olen, &a, &errs) < 0 || yt_load(new, nlen, &b, &errs) < 0)
 		goto out;
 	bool images = false;
-	if (tree_eq(a->root, b->root, 0, &images))
+	bool same = a->root && b->root && a->root->kind == YT_MAP && b->root->kind == YT_MAP
+			? map_eq(a->root, b->root, "pod", &images)
+			: tree_eq(a->root, b->root);
+	if (same)
 		r = images ? SPEC_IMAGES : SPEC_SAME;
 out:
 	yt_free(a);

@@ -20,21 +20,25 @@ writer() { # writer NAME FILE KIB
     command: ["sh", "-c", "trap '' TERM; echo ready; dd if=/dev/zero of=$2 bs=1024 count=$3 conv=fsync 2>/dev/null; echo wrote $3; while true; do sleep 1; done"]
 YAML
 }
-evicted() { phase_is "$1" Failed && [ "$(st "$1" 'd.get("reason")')" = Evicted ]; }
-
-t_setup() {
-  pod vol <<YAML &&
+# vol_yaml GRACE SIZELIMIT: a writer of 2 MiB into an emptyDir of SIZELIMIT
+vol_yaml() {
+  cat <<YAML
 apiVersion: v1
 kind: Pod
 spec:
   restartPolicy: Always
-  terminationGracePeriodSeconds: 60
+  terminationGracePeriodSeconds: $1
   volumes:
-  - {name: cache, emptyDir: {sizeLimit: 1Mi}}
+  - {name: cache, emptyDir: {sizeLimit: $2}}
   containers:
 $(writer app /cache/big 2048)
     volumeMounts: [{name: cache, mountPath: /cache}]
 YAML
+}
+evicted() { phase_is "$1" Failed && [ "$(st "$1" 'd.get("reason")')" = Evicted ]; }
+
+t_setup() {
+  vol_yaml 60 1Mi | pod vol &&
   pod ctr <<YAML &&
 apiVersion: v1
 kind: Pod
@@ -124,20 +128,7 @@ check "podfs restarted: the evicted pods stay evicted, nothing restarts" t_resta
 
 t_replace_evicted() {
   # a new manifest for an evicted pod: a new pod, not an evicted one
-  pod_yaml_fixed() {
-    cat <<YAML
-apiVersion: v1
-kind: Pod
-spec:
-  terminationGracePeriodSeconds: 2
-  volumes:
-  - {name: cache, emptyDir: {sizeLimit: 8Mi}}
-  containers:
-$(writer app /cache/big 2048)
-    volumeMounts: [{name: cache, mountPath: /cache}]
-YAML
-  }
-  pod_yaml_fixed >"$MNT/pods/vol/spec.yaml" &&
+  vol_yaml 2 8Mi >"$MNT/pods/vol/spec.yaml" &&
   wait_for 30 phase_is vol Running && wait_for 20 file_has "$MNT/pods/vol/logs" "wrote 2048" &&
   [ "$(st vol 'd.get("reason", "")')" = "" ] &&
   ! grep -q '"evictedAt"' "$STATE/pods/vol/state.json" &&
