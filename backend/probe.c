@@ -1314,8 +1314,8 @@ static bool grpc_content_type(const char *ct)
 }
 
 static enum probe_result grpc_attempt(const char *netns, const char *host, int port,
-				      const char *service, int timeout_ms, char **msg,
-				      bool *dial_failed)
+				      const char *service, int timeout_ms, int probe_timeout_ms,
+				      char **msg, bool *dial_failed)
 {
 	*dial_failed = false;
 	const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
@@ -1355,7 +1355,8 @@ static enum probe_result grpc_attempt(const char *netns, const char *host, int p
 	long code = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
-		cleanup_free char *d = probe_go_duration(timeout_ms);
+		/* the probe's timeout, not what was left of it for this dial */
+		cleanup_free char *d = probe_go_duration(probe_timeout_ms);
 		if (connected(c))
 			*msg = xasprintf("timeout: health rpc did not complete within %s", d);
 		else
@@ -1427,7 +1428,8 @@ static enum probe_result run_grpc(const char *netns, const char *host, int port,
 		int64_t left = deadline - util_now_ms();
 		bool dial_failed;
 		enum probe_result r = grpc_attempt(netns, host, port, service,
-						   left > 0 ? (int)left : 1, msg, &dial_failed);
+						   left > 0 ? (int)left : 1, timeout_ms, msg,
+						   &dial_failed);
 		if (!dial_failed)
 			return r;
 		left = deadline - util_now_ms();
